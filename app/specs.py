@@ -160,13 +160,14 @@ class CopySpec(Strict):
 
     @property
     def label(self) -> str:
-        text = f"第{_CN_DIGITS.get(self.n, str(self.n))}联"
-        if self.name:
-            text += f" {self.name}"
+        """E.g. 第一联 存根（白）, 第二联（品质管理部门）; a name already reading 第N联… is printed as is."""
+        prefix = f"第{_CN_DIGITS.get(self.n, str(self.n))}联"
+        name = self.name if self.name not in ("", "一联") else ""
+        text = name if name.startswith("第") else f"{prefix} {name}".strip()
         if self.colour:
             text += f"（{self.colour}）"
-        if self.holder and self.holder not in self.name:
-            text += f" {self.holder}留存" if self.n == 1 and not self.name else f" 交{self.holder}"
+        if self.holder and self.holder not in text:
+            text += f"（{self.holder}）"
         return text
 
 
@@ -239,7 +240,8 @@ class IssuerBlock(Strict):
 
     type: Literal["issuer"]
     name: str = "{company}"
-    date: str | None = None
+    date: str | None = None  # a date field; default: the issue date
+    show_date: bool = True
     seal: bool = True
 
 

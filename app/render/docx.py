@@ -55,11 +55,15 @@ def render_docx(doc: Document, template: Path, out: Path) -> None:
 
 
 def _copy(sub: Any, doc: Document, copy: Any, qr: bytes) -> None:
+    if copy.label:
+        p = sub.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _run(p, f"【{copy.label}】", size=9)
     head = sub.add_table(rows=1, cols=3)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
     head.autofit = False
     left, mid, right = head.rows[0].cells
-    _widths(head, [Mm(24), Mm(122), Mm(28)])
+    _widths(head, [Mm(24), Mm(128), Mm(24)])
     left.paragraphs[0].add_run().add_picture(io.BytesIO(qr), width=Mm(18))
     _para(left, "扫码验真", size=6.5, align="left", first=False)
     _para(mid, doc.company, size=12, align="center")
@@ -68,8 +72,6 @@ def _copy(sub: Any, doc: Document, copy: Any, qr: bytes) -> None:
     if copy.label:
         number += f"    份号 {copy.serial}"
     _para(mid, number, size=10, align="center", first=False)
-    if copy.label:
-        _para(right, copy.label, size=9, align="right")
     if doc.sample:
         p = sub.add_paragraph()
         _run(p, "样张：仅供核对，未编号、未登记，不作正式文书使用", size=9, color=RED)
@@ -135,6 +137,7 @@ def _checks(sub: Any, b: dict[str, Any]) -> None:
 def _long(sub: Any, b: dict[str, Any]) -> None:
     table = sub.add_table(rows=1, cols=1)
     table.style = "Table Grid"
+    table.rows[0].height = Mm(_mm(b["min_height"]))
     cell = table.rows[0].cells[0]
     if b["title"]:
         _para(cell, f"{b['title']}：", bold=True)
@@ -162,7 +165,7 @@ def _issuer(sub: Any, b: dict[str, Any]) -> None:
         p = sub.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _run(p, "（公司印章）", size=9, color=RED)
-    for text in (b["name"], b["date"]):
+    for text in (b["name"], b["date"]) if b["date"] else (b["name"],):
         p = sub.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _run(p, text)
@@ -192,6 +195,16 @@ BLOCKS = {
 
 
 # ---- python-docx helpers ----
+
+
+def _mm(css: str) -> float:
+    """A CSS length (em or mm) as millimetres; 1em ≈ 10.5pt ≈ 3.7 mm."""
+    css = css.strip()
+    if css.endswith("mm"):
+        return float(css[:-2])
+    if css.endswith("em"):
+        return float(css[:-2]) * 3.7
+    return 10.0
 
 
 def _heading(sub: Any, text: str) -> None:

@@ -105,6 +105,10 @@ def format_value(spec: FieldSpec | ColumnSpec | None, value: Any, how: str | Non
     if value is None or value == "" or value == []:
         if spec is not None and spec.type == "date":
             return "\u3000\u3000年\u3000\u3000月\u3000\u3000日"
+        if spec is not None and spec.type == "time":
+            return "\u3000\u3000时\u3000\u3000分"
+        if spec is not None and spec.type == "datetime":
+            return "\u3000\u3000年\u3000\u3000月\u3000\u3000日\u3000\u3000时\u3000\u3000分"
         return ""
     t = spec.type if spec is not None else "text"
     if t == "money":
@@ -208,7 +212,7 @@ class _Context:
         self.builtins = builtins
 
     def text(self, key: str) -> str:
-        if key in self.builtins:
+        if key not in self.fields and key in self.builtins:
             return self.builtins[key]
         return format_value(self.fields[key], self.data.get(key))
 
@@ -225,7 +229,7 @@ class _Context:
         return out
 
     def _placeholder(self, key: str, part: str | None, how: str | None) -> Segment:
-        if key in self.builtins:
+        if key not in self.fields and key in self.builtins:
             return Segment(self.builtins[key], value=key not in ("company", "project_name", "title"))
         spec = self.fields[key]
         value = self.data.get(key)
@@ -234,7 +238,7 @@ class _Context:
             text = str(value) if value else ""
         else:
             text = format_value(spec, value, how)
-        if spec.type == "date" and not value:
+        if spec.type in ("date", "time", "datetime") and not value:
             return Segment(text, value=False)
         return Segment(text or BLANK, value=True)
 
@@ -271,6 +275,8 @@ class _Context:
         if isinstance(block, IssuerBlock):
             name = "".join(s.text for s in self.segments(block.name))
             date = self.text(block.date) if block.date else self.builtins["issue_date"]
+            if not block.show_date:
+                date = ""
             return {"type": "issuer", "name": name, "date": date, "seal": block.seal}
         if isinstance(block, CutBlock):
             return {"type": "cut", "label": block.label}
@@ -293,7 +299,7 @@ class _Context:
         for _ in range(spec.blank_rows):
             rows.append([""] * len(headers))
         total_row = None
-        if block.totals:
+        if block.totals and rows_data:
             total_row = ["合计"] + [""] * (len(headers) - 1)
             for j, c in enumerate(spec.columns):
                 if c.key in block.totals:
@@ -316,3 +322,10 @@ class _Context:
 def placeholders(text: str) -> list[tuple[str, str | None, str | None]]:
     """The `{key.part:how}` placeholders in a block text, for check-forms."""
     return [(m.group(1), m.group(2), m.group(3)) for m in PLACEHOLDER.finditer(text)]
+
+
+def resolve_text(form: FormSpec, data: Mapping[str, Any], template: str) -> str:
+    """A form text such as "{room.building}栋{room.room}室" with values filled in, as plain text (no blanks)."""
+    builtins = {k: "" for k in BUILTINS} | {"title": form.title}
+    ctx = _Context(form, data, builtins)
+    return "".join(s.text for s in ctx.segments(template)).replace("\u3000", "").strip()

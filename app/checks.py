@@ -1,0 +1,76 @@
+"""Check a loaded form beyond its schema: numbering pattern, block references, placeholders, templates, example."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from app.numbering import PatternError, check_pattern
+from app.render.model import BUILTINS, placeholders
+from app.specs import FormSpec, IssuerBlock, SectionBlock, TextBlock
+from app.validation import SubmissionInvalid, validate_submission
+
+# names a form's own .html template may use besides its fields
+TEMPLATE_BUILTINS = {"doc", "css", "qr_svg", "seal_src", "seal", "data", *BUILTINS}
+
+
+def check_form(form: FormSpec, example: dict[str, Any]) -> list[str]:
+    """Every problem of one loaded form: pattern, placeholders, template variables, example data."""
+    problems: list[str] = []
+    where = f"{form.folder}/form.toml"
+    try:
+        check_pattern(form.numbering)
+    except PatternError as exc:
+        problems.append(f"{where}: {exc}")
+    fields = form.field_map
+    for i, block in enumerate(form.blocks):
+        refs: list[str] = []
+        for name in ("field",):
+            if hasattr(block, name):
+                refs.append(getattr(block, name))
+        refs += list(getattr(block, "fields", []))
+        for place in getattr(block, "places", []):
+            refs += [r for r in (place.field, place.date) if r]
+        if getattr(block, "date", None):
+            refs.append(block.date)  # type: ignore[union-attr]
+        for ref in refs:
+            if ref not in fields:
+                problems.append(f"{where}: blocks[{i}] 引用了未声明的字段 “{ref}”")
+        texts = [block.text] if isinstance(block, TextBlock | SectionBlock) else []
+        if isinstance(block, IssuerBlock):
+            texts.append(block.name)
+        for text in texts:
+            problems += _check_placeholders(where, f"blocks[{i}]", text, form)
+        if getattr(block, "type", "") == "table" and fields.get(block.field) and fields[block.field].type != "table":  # type: ignore[union-attr]
+            problems.append(f"{where}: blocks[{i}] 的 “{block.field}” 不是表格字段")  # type: ignore[union-attr]
+    if form.subject:
+        problems += _check_placeholders(where, "subject", form.subject, form)
+    html = form.templates.get(".html")
+    if html is not None:
+        env = SandboxedEnvironment()
+        used = meta.find_undeclared_variables(env.parse(html.read_text(encoding="utf-8")))
+        unknown = used - form.field_names - TEMPLATE_BUILTINS
+        if unknown:
+            problems.append(f"{html}: 模板使用了未声明的变量：{', '.join(sorted(unknown))}")
+    try:
+        validate_submission(form, example)
+    except SubmissionInvalid as exc:
+        for e in exc.errors:
+            problems.append(f"{form.folder}/example.toml: {e.label}（{e.field}）：{e.message}")
+    return problems
+
+
+def _check_placeholders(where: str, what: str, text: str, form: FormSpec) -> list[str]:
+    out = []
+    fields = form.field_map
+    for key, part, how in placeholders(text):
+        if key not in fields and key not in BUILTINS:
+            out.append(f"{where}: {what} 中的 {{{key}}} 不是本表字段")
+            continue
+        if part and (key not in fields or fields[key].type != "address"):
+            out.append(f"{where}: {what} 中的 {{{key}.{part}}} 只能用于地址字段")
+        if how and (how != "upper" or key not in fields or fields[key].type != "money"):
+            out.append(f"{where}: {what} 中的 {{{key}:{how}}} 只能是金额字段的 :upper（人民币大写）")
+    return out

@@ -1,0 +1,173 @@
+"""The `docdesk` command: serve, check-forms, issue, void, preview, list."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from app.checks import check_form
+from app.config import Settings
+from app.registry import FormError, load_catalogue
+from app.validation import SubmissionInvalid
+
+def cmd_check_forms(settings: Settings, _args: argparse.Namespace) -> int:
+    try:
+        catalogue = load_catalogue(settings.forms_dir, strict=True)
+    except FormError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    problems: list[str] = []
+    for form_id, form in catalogue.forms.items():
+        problems += check_form(form, catalogue.examples[form_id])
+    for p in problems:
+        print(f"✗ {p}", file=sys.stderr)
+    if problems:
+        print(f"表单检查未通过：{len(problems)} 处问题", file=sys.stderr)
+        return 1
+    print(f"✓ {len(catalogue.forms)} 个表单全部通过检查（定义、示例数据、模板变量、编号规则）")
+    return 0
+
+
+def _desk(settings: Settings) -> Any:
+    from app.web.main import build_desk
+
+    return build_desk(settings)
+
+
+def _read_data(path: str) -> Any:
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    if path.endswith(".toml"):
+        return tomllib.loads(text)
+    return json.loads(text)
+
+
+def cmd_issue(settings: Settings, args: argparse.Namespace) -> int:
+    from app.issue import issue_document
+    from app.web.schema import jsonable
+
+    desk = _desk(settings)
+    try:
+        data = jsonable(_read_data(args.data))
+    except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
+        print(f"✗ 读取数据文件失败：{exc}", file=sys.stderr)
+        return 2
+    try:
+        doc = issue_document(desk, args.form_id, data, project=args.project, issued_by=args.by)
+    except SubmissionInvalid as exc:
+        print("✗ 数据有误，未开具：", file=sys.stderr)
+        for e in exc.errors:
+            print(f"  - {e.label}（{e.field}）：{e.message}", file=sys.stderr)
+        return 1
+    except LookupError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    print(doc.number)
+    print(settings.output_dir / doc.pdf_path)
+    print(settings.output_dir / doc.docx_path)
+    return 0
+
+
+def cmd_void(settings: Settings, args: argparse.Namespace) -> int:
+    from app.issue import InvalidAction, void_document
+
+    desk = _desk(settings)
+    try:
+        doc = void_document(desk, args.number, args.reason, by=args.by)
+    except SubmissionInvalid as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    except (LookupError, InvalidAction) as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    print(f"已作废 {doc.number}：{doc.void_reason}")
+    return 0
+
+
+def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
+    from app.issue import preview_document
+    from app.web.schema import jsonable
+
+    desk = _desk(settings)
+    data = jsonable(_read_data(args.data)) if args.data else jsonable(desk.catalogue.examples[args.form_id])
+    try:
+        pdf = preview_document(desk, args.form_id, data, project=args.project)
+    except SubmissionInvalid as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    except LookupError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    Path(args.out).write_bytes(pdf)
+    print(args.out)
+    return 0
+
+
+def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
+    from app.index.repository import search
+
+    desk = _desk(settings)
+    with desk.db.read() as session:
+        rows, total = search(session, q=args.q, limit=args.limit)
+    for r in rows:
+        print(f"{r.number}\t{r.form_title}\t{r.subject}\t{r.parties}\t{r.status}\t{r.issued_at:%Y-%m-%d %H:%M}")
+    print(f"共 {total} 份", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from app.web.main import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    print(f"DocDesk 物业文书台 已启动：http://{args.host or settings.host}:{args.port or settings.port}/ "
+          f"（数据库 {settings.database_url}，文件目录 {settings.output_dir}）")
+    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port, log_level="info")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="docdesk", description="DocDesk 物业文书台")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="启动网页与 API 服务")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("check-forms", help="检查全部表单定义、示例数据与模板")
+    p.set_defaults(func=cmd_check_forms)
+    p = sub.add_parser("issue", help="开具一份文书")
+    p.add_argument("form_id")
+    p.add_argument("--data", required=True, help="JSON 或 TOML 数据文件（- 为标准输入）")
+    p.add_argument("--project")
+    p.add_argument("--by", default="cli", help="开具人")
+    p.set_defaults(func=cmd_issue)
+    p = sub.add_parser("void", help="作废一份文书（编号保留）")
+    p.add_argument("number")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", default="cli")
+    p.set_defaults(func=cmd_void)
+    p = sub.add_parser("preview", help="生成样张 PDF（不占用编号）")
+    p.add_argument("form_id")
+    p.add_argument("--data", help="数据文件；默认用表单示例")
+    p.add_argument("--project")
+    p.add_argument("--out", default="preview.pdf")
+    p.set_defaults(func=cmd_preview)
+    p = sub.add_parser("list", help="列出最近开具的文书")
+    p.add_argument("q", nargs="?", default="")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=cmd_list)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    code: int = args.func(settings, args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Settings, read only by entry points (web, CLI, batch); lower code receives plain values."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Project(BaseModel):
+    """A managed estate (管理处/小区): its code in numbers, printed names and optional seal image."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name: str
+    company: str
+    seal_image: str | None = None
+
+
+class Settings(BaseSettings):
+    """Every environment variable DocDesk reads, all prefixed DOCDESK_."""
+
+    model_config = SettingsConfigDict(env_prefix="DOCDESK_")
+
+    database_url: str = f"sqlite:///{ROOT / 'output' / 'docdesk.db'}"
+    output_dir: Path = ROOT / "output"
+    forms_dir: Path = ROOT / "forms"
+    templates_dir: Path = ROOT / "templates"
+    projects_file: Path = ROOT / "projects.toml"
+    base_url: str = "http://127.0.0.1:8000"
+    default_project: str = "HL"
+    # how retain_until is counted: "issue" (from the issue date) or "next-year" (from 1 January after)
+    retention_rule: str = "issue"
+    long_term_years: int = 30
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def load_projects(self) -> dict[str, Project]:
+        raw = tomllib.loads(self.projects_file.read_text(encoding="utf-8"))
+        projects = {}
+        for item in raw.get("projects", []):
+            p = Project.model_validate(item)
+            if p.seal_image and not Path(p.seal_image).is_absolute():
+                p = p.model_copy(update={"seal_image": str(self.projects_file.parent / p.seal_image)})
+            projects[p.code] = p
+        if self.default_project not in projects:
+            raise ValueError(f"{self.projects_file}: 默认项目 {self.default_project} 未定义")
+        return projects

@@ -1,0 +1,244 @@
+"""The one use case: validate -> number -> render PDF and DOCX -> record, atomically. Used by web, API, CLI, batch.
+
+Atomicity: the counter is advanced, the files are written and the index row is inserted inside one
+database transaction. The files are rendered to a temporary name and moved into place just before
+commit; if anything fails the transaction rolls back (the number is not consumed) and the moved
+files are removed. A crash between the move and the commit can leave a file without a row; its
+number was rolled back, so the next document to take that number overwrites it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.index.db import Database
+from app.index.models import IssuedDocument
+from app.index.repository import get_by_number, mark_voided, next_counter_value
+from app.numbering import counter_key, document_day, format_number
+from app.registry import Catalogue
+from app.render.docx import render_docx
+from app.render.html import render_html
+from app.render.model import Letterhead, build_document, format_value, resolve_text
+from app.render.pdf import render_pdf
+from app.retention import retain_until
+from app.specs import FormSpec
+from app.validation import FieldError, SubmissionInvalid, validate_submission
+
+log = logging.getLogger(__name__)
+
+
+class UnknownForm(LookupError):
+    def __init__(self, form_id: str) -> None:
+        super().__init__(f"没有编号为“{form_id}”的表单")
+
+
+class DocumentNotFound(LookupError):
+    def __init__(self, number: str) -> None:
+        super().__init__(f"没有编号为“{number}”的文书")
+
+
+class RenderFailed(RuntimeError):
+    """Rendering failed; nothing was stored and no number was used."""
+
+
+class InvalidAction(ValueError):
+    """An action that is not allowed in the document's state (e.g. voiding twice); message is Chinese."""
+
+
+@dataclass
+class Desk:
+    """What issuing needs, handed over by an entry point: forms, database, folders, projects."""
+
+    catalogue: Catalogue
+    db: Database
+    output_dir: Path
+    templates_dir: Path
+    base_url: str
+    projects: dict[str, Letterhead]
+    default_project: str
+    retention_rule: str = "issue"
+    long_term_years: int = 30
+    docx_template: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.docx_template = self.templates_dir / "document.docx"
+
+    def form(self, form_id: str) -> FormSpec:
+        spec = self.catalogue.get(form_id)
+        if spec is None:
+            raise UnknownForm(form_id)
+        return spec
+
+    def letterhead(self, project: str | None) -> tuple[str, Letterhead]:
+        code = project or self.default_project
+        if code not in self.projects:
+            choices = "、".join(self.projects)
+            raise SubmissionInvalid([FieldError("project", "项目", f"没有代码为“{code}”的项目，可选：{choices}")])
+        return code, self.projects[code]
+
+    def verify_url(self, token: str) -> str:
+        return f"{self.base_url.rstrip('/')}/v/{token}"
+
+
+def issue_document(
+    desk: Desk,
+    form_id: str,
+    data: Any,
+    *,
+    project: str | None = None,
+    issued_by: str = "system",
+    now: dt.datetime | None = None,
+    replaces: str | None = None,
+) -> IssuedDocument:
+    """Issue one document. Raises SubmissionInvalid (nothing stored), UnknownForm or RenderFailed."""
+    form = desk.form(form_id)
+    clean = validate_submission(form, data)
+    code, letterhead = desk.letterhead(project)
+    now = now or dt.datetime.now(dt.UTC)
+    issue_day = document_day(now)
+    doc_day = _document_date(form, clean) or issue_day
+    token = secrets.token_urlsafe(15)
+    moved: list[Path] = []
+    try:
+        with desk.db.write() as session:
+            if replaces is not None and get_by_number(session, replaces) is None:
+                raise SubmissionInvalid([FieldError("replaces", "替代的文书", f"没有编号为“{replaces}”的文书")])
+            key = counter_key(form.numbering, doc_day, form.code, code)
+            seq = next_counter_value(session, key)
+            number = format_number(form.numbering, doc_day, form.code, code, seq)
+            folder = desk.output_dir / f"{doc_day.year}" / form.id
+            folder.mkdir(parents=True, exist_ok=True)
+            pdf_path, docx_path = folder / f"{number}.pdf", folder / f"{number}.docx"
+            pages = _render_files(desk, form, clean, number, doc_day, letterhead, token, pdf_path, docx_path, moved)
+            row = IssuedDocument(
+                number=number,
+                form_id=form.id,
+                form_version=form.version,
+                form_title=form.title,
+                kind=form.kind,
+                project=code,
+                subject=_subject(form, clean),
+                parties=" ".join(_party_names(form, clean)),
+                data=clean,
+                document_date=doc_day,
+                issued_at=now,
+                issued_by=issued_by,
+                status="issued",
+                retention=form.retention,
+                retain_until=retain_until(form.retention, issue_day, desk.retention_rule, desk.long_term_years),
+                valid_from=_date_of(clean, form.valid_from),
+                valid_to=_date_of(clean, form.valid_to),
+                copies=len(form.copies) or 1,
+                pages=pages,
+                pdf_path=str(pdf_path.relative_to(desk.output_dir)),
+                pdf_sha256=_sha256(pdf_path),
+                docx_path=str(docx_path.relative_to(desk.output_dir)),
+                docx_sha256=_sha256(docx_path),
+                verify_token=token,
+                replaces=replaces,
+            )
+            session.add(row)
+            session.flush()
+    except BaseException:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        raise
+    log.info("issued %s (%s)", row.number, form.id)
+    return row
+
+
+def preview_document(desk: Desk, form_id: str, data: Any, *, project: str | None = None) -> bytes:
+    """A PDF marked 样张 from the submission; consumes no number and stores nothing."""
+    form = desk.form(form_id)
+    clean = validate_submission(form, data)
+    _, letterhead = desk.letterhead(project)
+    day = _document_date(form, clean) or document_day(dt.datetime.now(dt.UTC))
+    doc = build_document(form, clean, number="样张（未编号）", issue_date=day, letterhead=letterhead,
+                         verify_url=desk.verify_url("preview"), sample=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "preview.pdf"
+        render_pdf(render_html(doc, desk.templates_dir, form.templates.get(".html")), out, desk.templates_dir)
+        return out.read_bytes()
+
+
+def void_document(desk: Desk, number: str, reason: str, *, by: str = "system",
+                  now: dt.datetime | None = None) -> IssuedDocument:
+    """Mark a document 作废 with a reason. Its number stays used; its files and row are kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SubmissionInvalid([FieldError("reason", "作废原因", "必填，请写明作废原因")])
+    if len(reason) > 500:
+        raise SubmissionInvalid([FieldError("reason", "作废原因", "太长了：最多 500 个字")])
+    with desk.db.write() as session:
+        doc = get_by_number(session, number)
+        if doc is None:
+            raise DocumentNotFound(number)
+        if doc.status == "voided":
+            raise InvalidAction(f"文书 {number} 已于 {doc.voided_at:%Y-%m-%d %H:%M} 作废，不能重复作废")
+        mark_voided(doc, reason, by, now or dt.datetime.now(dt.UTC))
+        session.flush()
+        return doc
+
+
+def _render_files(
+    desk: Desk, form: FormSpec, clean: dict[str, Any], number: str, day: dt.date, letterhead: Letterhead,
+    token: str, pdf_path: Path, docx_path: Path, moved: list[Path],
+) -> int:
+    doc = build_document(form, clean, number=number, issue_date=day, letterhead=letterhead,
+                         verify_url=desk.verify_url(token))
+    tmp_dir = pdf_path.parent
+    fd_pdf, tmp_pdf = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=tmp_dir)
+    fd_docx, tmp_docx = tempfile.mkstemp(prefix=".tmp-", suffix=".docx", dir=tmp_dir)
+    os.close(fd_pdf)
+    os.close(fd_docx)
+    try:
+        try:
+            html = render_html(doc, desk.templates_dir, form.templates.get(".html"))
+            pages = render_pdf(html, Path(tmp_pdf), desk.templates_dir)
+            render_docx(doc, desk.docx_template, Path(tmp_docx))
+        except Exception as exc:
+            log.exception("rendering %s failed", number)
+            raise RenderFailed(f"生成文书文件失败（{type(exc).__name__}），未占用编号，请稍后重试或联系管理员") from exc
+        for tmp, final in ((tmp_pdf, pdf_path), (tmp_docx, docx_path)):
+            os.replace(tmp, final)
+            moved.append(final)
+        return pages
+    finally:
+        for tmp in (tmp_pdf, tmp_docx):
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _document_date(form: FormSpec, clean: dict[str, Any]) -> dt.date | None:
+    return _date_of(clean, form.date_field)
+
+
+def _date_of(clean: dict[str, Any], key: str | None) -> dt.date | None:
+    if key is None or not clean.get(key):
+        return None
+    return dt.date.fromisoformat(str(clean[key])[:10])
+
+
+def _subject(form: FormSpec, clean: dict[str, Any]) -> str:
+    return resolve_text(form, clean, form.subject)[:300] if form.subject else ""
+
+
+def _party_names(form: FormSpec, clean: dict[str, Any]) -> list[str]:
+    fields = form.field_map
+    names = [format_value(fields[k], clean.get(k)) for k in form.parties]
+    return [n for n in names if n][:10]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()

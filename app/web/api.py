@@ -1,0 +1,186 @@
+"""JSON API under /api: forms, preview, issue, list, fetch, download and void documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.index.models import IssuedDocument
+from app.index.repository import get_by_number, search
+from app.issue import Desk, DocumentNotFound, issue_document, preview_document, void_document
+from app.specs import KIND_LABELS
+from app.web.schema import form_detail, form_summary
+
+router = APIRouter(prefix="/api", tags=["API"])
+
+
+class IssueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data: dict[str, Any] = Field(description="按表单 schema 填写的数据")
+    project: str | None = Field(default=None, description="项目代码，默认为默认项目")
+    replaces: str | None = Field(default=None, description="本文书替代的（已作废）文书编号")
+
+
+class VoidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(description="作废原因")
+
+
+def desk_of(request: Request) -> Desk:
+    desk: Desk = request.app.state.desk
+    return desk
+
+
+def document_links(doc: IssuedDocument) -> dict[str, str]:
+    base = f"/api/documents/{doc.number}"
+    return {"self": base, "pdf": f"{base}/pdf", "docx": f"{base}/docx", "page": f"/documents/{doc.number}"}
+
+
+def document_summary(doc: IssuedDocument) -> dict[str, Any]:
+    return {
+        "number": doc.number,
+        "form_id": doc.form_id,
+        "form_title": doc.form_title,
+        "project": doc.project,
+        "subject": doc.subject,
+        "parties": doc.parties,
+        "status": doc.status,
+        "issued_at": doc.issued_at.isoformat(),
+        "issued_by": doc.issued_by,
+        "document_date": doc.document_date.isoformat(),
+        "retention": doc.retention,
+        "retain_until": doc.retain_until.isoformat() if doc.retain_until else None,
+        "links": document_links(doc),
+    }
+
+
+@router.get("/forms", summary="表单目录")
+def list_forms(request: Request, q: str = "", kind: str = "") -> list[dict[str, Any]]:
+    forms = desk_of(request).catalogue.forms.values()
+    out = []
+    for f in forms:
+        if kind and f.kind != kind:
+            continue
+        if q and q.lower() not in f"{f.id} {f.title} {f.form_code or ''} {' '.join(f.aliases)}".lower():
+            continue
+        out.append(form_summary(f))
+    return out
+
+
+@router.get("/forms/{form_id}", summary="表单定义与 JSON Schema")
+def get_form(request: Request, form_id: str) -> dict[str, Any]:
+    desk = desk_of(request)
+    form = desk.form(form_id)
+    return {**form_detail(form, desk.catalogue.examples[form_id]), "kind_label": KIND_LABELS[form.kind]}
+
+
+@router.post("/forms/{form_id}/preview", summary="样张预览（不占用编号）", response_class=Response,
+             responses={200: {"content": {"application/pdf": {}}}})
+def preview(request: Request, form_id: str, data: dict[str, Any] = Body(...), project: str | None = None) -> Response:
+    pdf = preview_document(desk_of(request), form_id, data, project=project)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{form_id}-preview.pdf"'})
+
+
+@router.post("/forms/{form_id}/documents", status_code=201, summary="开具文书（编号、生成、登记）")
+def create_document(request: Request, form_id: str, body: IssueIn) -> dict[str, Any]:
+    desk = desk_of(request)
+    desk.form(form_id)
+    doc = issue_document(desk, form_id, body.data, project=body.project, issued_by="api", replaces=body.replaces)
+    return {
+        "number": doc.number,
+        "form_id": doc.form_id,
+        "status": doc.status,
+        "issued_at": doc.issued_at.isoformat(),
+        "retain_until": doc.retain_until.isoformat() if doc.retain_until else None,
+        "links": document_links(doc),
+    }
+
+
+@router.get("/documents", summary="已开具文书列表")
+def list_documents(
+    request: Request,
+    q: str = Query("", max_length=100),
+    form: str = Query("", max_length=120),
+    status: str = Query("", pattern="^(|issued|voided)$"),
+    project: str = Query("", max_length=40),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> dict[str, Any]:
+    with desk_of(request).db.read() as session:
+        rows, total = search(session, q=q, form=form, status=status, project=project, limit=limit, offset=offset)
+        return {"items": [document_summary(r) for r in rows], "total": total}
+
+
+@router.get("/documents/{number}", summary="文书详情（含提交数据）")
+def get_document(request: Request, number: str) -> dict[str, Any]:
+    doc = _load(request, number)
+    return {
+        **document_summary(doc),
+        "form_version": doc.form_version,
+        "data": doc.data,
+        "void_reason": doc.void_reason,
+        "voided_at": doc.voided_at.isoformat() if doc.voided_at else None,
+        "voided_by": doc.voided_by,
+        "copies": doc.copies,
+        "pages": doc.pages,
+        "valid_from": doc.valid_from.isoformat() if doc.valid_from else None,
+        "valid_to": doc.valid_to.isoformat() if doc.valid_to else None,
+        "replaces": doc.replaces,
+        "files": {"pdf": {"path": doc.pdf_path, "sha256": doc.pdf_sha256},
+                  "docx": {"path": doc.docx_path, "sha256": doc.docx_sha256}},
+    }
+
+
+@router.get("/documents/{number}/pdf", summary="下载 PDF", response_class=FileResponse)
+def get_pdf(request: Request, number: str, inline: bool = False) -> FileResponse:
+    doc = _load(request, number)
+    return _file(request, doc.pdf_path, f"{doc.number}.pdf", "application/pdf", inline)
+
+
+@router.get("/documents/{number}/docx", summary="下载 Word", response_class=FileResponse)
+def get_docx(request: Request, number: str) -> FileResponse:
+    doc = _load(request, number)
+    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return _file(request, doc.docx_path, f"{doc.number}.docx", mime, False)
+
+
+@router.post("/documents/{number}/void", summary="作废文书（编号保留）")
+def void(request: Request, number: str, body: VoidIn) -> dict[str, Any]:
+    doc = void_document(desk_of(request), number, body.reason, by="api")
+    return {**document_summary(doc), "void_reason": doc.void_reason}
+
+
+def _load(request: Request, number: str) -> IssuedDocument:
+    with desk_of(request).db.read() as session:
+        doc = get_by_number(session, number)
+    if doc is None:
+        raise DocumentNotFound(number)
+    return doc
+
+
+def _file(request: Request, rel: str, name: str, mime: str, inline: bool) -> FileResponse:
+    root = desk_of(request).output_dir.resolve()
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise FileMissing(rel)
+    disposition = "inline" if inline else "attachment"
+    return FileResponse(path, media_type=mime, filename=name, content_disposition_type=disposition)
+
+
+class FileMissing(LookupError):
+    def __init__(self, rel: str) -> None:
+        super().__init__(f"文书文件不存在：{Path(rel).name}（请运行 docdesk sanity-check 核对）")
+
+
+def error_json(status: int, message: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"detail": message}
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status)
