@@ -225,7 +225,8 @@ class SignPlace(Strict):
     label: str
     field: str | None = None  # a signature/text field printed after the label (the signer's name)
     date: str | None = None  # a date field printed under it; blank 年 月 日 when empty
-    seal: bool = False  # a seal zone (公司印章) is drawn at this place
+    seal: bool = False  # a seal zone is drawn at this place
+    seal_label: str = "公司印章"  # the words in an empty seal zone, e.g. "签章" for a private person
 
 
 class SignaturesBlock(Strict):

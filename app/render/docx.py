@@ -152,7 +152,7 @@ def _signatures(sub: Any, b: dict[str, Any]) -> None:
     for cell, p in zip(table.rows[0].cells, places, strict=True):
         first = True
         if p["seal"]:
-            _para(cell, "（公司印章）", size=9, color=RED, align="center")
+            _para(cell, f"（{p['seal_label']}）", size=9, color=RED, align="center")
             first = False
         para = _para(cell, f"{p['label']}：", first=first)
         _run(para, p["name"] or "\u3000" * 6, underline=True)
@@ -174,7 +174,8 @@ def _issuer(sub: Any, b: dict[str, Any]) -> None:
 def _cut(sub: Any, b: dict[str, Any]) -> None:
     p = sub.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(p, "- - - - - - - - - - ✂ " + b["label"] + " - - - - - - - - - -", size=9)
+    middle = f" ✂ {b['label']} " if b["label"] else " - - - - "
+    _run(p, "- - - - - - - - - -" + middle + "- - - - - - - - - -", size=9)
 
 
 def _section(sub: Any, b: dict[str, Any]) -> None:

@@ -268,6 +268,7 @@ class _Context:
                     "name": self.text(p.field) if p.field else "",
                     "date": format_value(self.fields[p.date], self.data.get(p.date)) if p.date else "",
                     "seal": p.seal,
+                    "seal_label": p.seal_label,
                 }
                 for p in block.places
             ]
@@ -277,7 +278,7 @@ class _Context:
             date = self.text(block.date) if block.date else self.builtins["issue_date"]
             if not block.show_date:
                 date = ""
-            return {"type": "issuer", "name": name, "date": date, "seal": block.seal}
+            return {"type": "issuer", "name": name, "date": date, "seal": block.seal, "seal_label": "公司印章"}
         if isinstance(block, CutBlock):
             return {"type": "cut", "label": block.label}
         if isinstance(block, SectionBlock):
