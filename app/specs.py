@@ -202,6 +202,10 @@ class TableBlock(Strict):
     title: str = ""
     totals: list[str] = []  # column keys summed in the 合计 row
     numbered: bool = True  # a 序号 column
+    # "list": rows printed as a numbered list (1、… 2、…) as some paper forms do; a blank form prints
+    # `blank_items` numbered blanks followed by ……
+    style: Literal["table", "list"] = "table"
+    blank_items: int = 3
 
 
 class ChecksBlock(Strict):

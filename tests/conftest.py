@@ -116,9 +116,9 @@ def example(catalogue: Catalogue, form_id: str, **overrides: Any) -> dict[str, A
     return data
 
 
-def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+def pdf_text(path: Path, layout: bool = False) -> str:
+    args = ["pdftotext", "-enc", "UTF-8", *(["-layout"] if layout else []), str(path), "-"]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
 
 
 def pdf_pages(path: Path) -> int:

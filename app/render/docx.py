@@ -126,6 +126,15 @@ def _table(sub: Any, b: dict[str, Any]) -> None:
             _set(cell, value, align=align, bold=True)
 
 
+def _list(sub: Any, b: dict[str, Any]) -> None:
+    if b["title"]:
+        _heading(sub, b["title"])
+    for item in [*b["entries"], *(["……"] if b["ellipsis"] else [])]:
+        p = sub.add_paragraph()
+        p.paragraph_format.left_indent = Pt(21)
+        _run(p, item)
+
+
 def _checks(sub: Any, b: dict[str, Any]) -> None:
     p = sub.add_paragraph()
     if b["label"]:
@@ -187,6 +196,7 @@ BLOCKS = {
     "text": _text,
     "table": _table,
     "checks": _checks,
+    "list": _list,
     "long": _long,
     "signatures": _signatures,
     "issuer": _issuer,

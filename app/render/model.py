@@ -309,6 +309,17 @@ class _Context:
             if not block.numbered:
                 total_row[0] = "合计" if not total_row[0] else total_row[0]
         title = spec.label if not block.title else block.title
+        if block.style == "list":
+            items = []
+            for i, row in enumerate(rows_data, start=1):
+                cells = [f"{c.label}：{format_value(c, row.get(c.key))}" for c in spec.columns[1:]
+                         if row.get(c.key) not in (None, "")]
+                first = format_value(spec.columns[0], row.get(spec.columns[0].key))
+                items.append(f"{i}、{first}" + ("　" + "，".join(cells) if cells else ""))
+            blank = not items
+            if blank:
+                items = [f"{i}、" for i in range(1, block.blank_items + 1)]
+            return {"type": "list", "title": title, "entries": items, "ellipsis": blank}
         return {
             "type": "table",
             "title": title,

@@ -1,0 +1,130 @@
+"""Meta-tests over forms/: every form loads, checks clean, renders its example, and prints its fixed text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from app.checks import check_form
+from app.registry import Catalogue
+from app.render.html import render_html
+from app.render.model import Letterhead, build_document
+from app.render.pdf import render_pdf
+from app.specs import FormSpec
+from app.validation import validate_submission
+from tests.conftest import ROOT, pdf_pages, pdf_text, squash
+
+INVENTORY = ROOT.parent / "shared" / "forms-inventory" / "inventory.yaml"
+LETTERHEAD = Letterhead(company="海亮物业管理有限公司", project_name="海亮·锦华花园", project_code="HL")
+
+
+@pytest.fixture(scope="module")
+def inventory() -> dict[str, dict[str, Any]]:
+    if not INVENTORY.exists():
+        pytest.fail(f"the forms inventory is missing: {INVENTORY} (shared/ must sit beside the checkout)")
+    return {item["id"]: item for item in yaml.safe_load(INVENTORY.read_text(encoding="utf-8"))}
+
+
+def forms_of(catalogue_name: str) -> list[str]:
+    return sorted(p.parent.name for p in (ROOT / "forms").glob("*/form.toml"))
+
+
+FORM_IDS = forms_of("forms")
+
+
+def test_there_are_forms() -> None:
+    assert len(FORM_IDS) >= 12
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_form_is_complete_and_consistent(real_catalogue: Catalogue, form_id: str,
+                                         inventory: dict[str, dict[str, Any]]) -> None:
+    form = real_catalogue.forms[form_id]
+    assert check_form(form, real_catalogue.examples[form_id]) == []
+    item = inventory[form_id]
+    assert form.title == item["title"]
+    assert form.kind == item["kind"]
+    assert form.tier == item["tier"]
+    if item.get("form_code"):
+        assert form.form_code == item["form_code"]
+    if item.get("retention"):
+        assert form.retention == item["retention"]
+    else:
+        assert form.retention_assigned and form.retention_note
+    if item.get("retention_conflict"):
+        other = [c["value"] for c in item["retention_conflict"] if c["value"] != item["retention"]]
+        assert all(v in form.retention_note for v in other)
+    printed = [(c["n"], c.get("colour") or "") for c in item.get("copies") or []]
+    if printed:
+        assert [(c.n, c.colour) for c in form.copies] == printed
+
+
+def render_to_text(form: FormSpec, data: dict[str, Any], out: Path, layout: bool = True) -> tuple[str, int]:
+    doc = build_document(form, data, number="HL-TEST-2026-00001", issue_date=dt.date(2026, 11, 22),
+                         letterhead=LETTERHEAD, verify_url="http://docdesk.test/v/x")
+    render_pdf(render_html(doc, ROOT / "templates", form.templates.get(".html")), out, ROOT / "templates")
+    # page furniture (running header and footer, copy label, QR caption, seal placeholder) is removed line
+    # by line, so a sentence broken by a page end still reads as one; body lines are never touched
+    furniture = {"编号：HL-TEST-2026-00001", "扫码验真", LETTERHEAD.company, "公司印章", "签章", "印章"}
+    furniture |= {squash(c.label) for c in doc.copies if c.label} | {f"份号{c.serial}" for c in doc.copies}
+    kept = []
+    for line in pdf_text(out, layout=layout).splitlines():
+        s = squash(line)
+        for f in sorted(furniture, key=len, reverse=True):
+            if s.startswith(f) and (s == f or squash(s[len(f):]).startswith(("编号", "第"))):
+                s = s[len(f):]
+        s = re.sub(r"第\d+页/共\d+页$", "", s)
+        s = re.sub(r"编号：HL-TEST-2026-00001(份号\d+/\d+)?$", "", s)
+        if s not in furniture:
+            kept.append(s)
+    return "".join(kept), pdf_pages(out)
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_example_pdf_shows_title_and_values(real_catalogue: Catalogue, form_id: str, tmp_path: Path) -> None:
+    form = real_catalogue.forms[form_id]
+    clean = validate_submission(form, real_catalogue.examples[form_id])
+    text, pages = render_to_text(form, clean, tmp_path / "x.pdf", layout=False)
+    assert squash(form.title) in text
+    assert pages >= max(1, len(form.copies))
+    for f in form.fields:
+        value = clean.get(f.key)
+        if f.type in ("text", "phone", "id_card", "uscc") and value:
+            # a value wrapped in a grid cell can be interleaved with its label by text extraction,
+            # so its first line's worth (10 characters) is what is compared
+            assert squash(str(value))[:10] in text, f"{f.label} = {value} not printed"
+
+
+def fragments(item: dict[str, Any]) -> list[str]:
+    """The fixed text cut at blanks: at colons, sentence ends, line breaks, printed labels and the title.
+
+    The inventory's fixed_text runs labels and blanks together ("项目名称:单元号:栋室"), so what must be
+    printed word for word is every run of two or more characters between those cuts.
+    """
+    text = unicodedata.normalize("NFKC", item["fixed_text"])
+    labels = {unicodedata.normalize("NFKC", f["label"]) for f in item.get("fields") or [] if f.get("label")}
+    cuts = sorted(labels | {unicodedata.normalize("NFKC", item["title"])}, key=len, reverse=True)
+    pattern = "|".join([r"[。\n:]", r"\.{3,}", *(re.escape(c) for c in cuts if c)])
+    return [squash(p) for p in re.split(pattern, text) if len(squash(p)) >= 2]
+
+
+TIER_A = [f for f in FORM_IDS if (ROOT / "forms" / f / "form.toml").read_text(encoding="utf-8").count('tier = "A"')]
+
+
+@pytest.mark.parametrize("form_id", TIER_A)
+def test_tier_a_fixed_text_is_printed_word_for_word(real_catalogue: Catalogue, form_id: str, tmp_path: Path,
+                                                    inventory: dict[str, dict[str, Any]]) -> None:
+    item = inventory[form_id]
+    if not item.get("fixed_text"):
+        pytest.skip("the inventory prints no fixed text for this form")
+    form = real_catalogue.forms[form_id]
+    text, _ = render_to_text(form, {}, tmp_path / "blank.pdf")  # a blank form: labels and fixed text only
+    text = unicodedata.normalize("NFKC", text)
+    missing = [f for f in fragments(item) if f not in text]
+    assert not missing, f"not printed word for word: {missing}"
