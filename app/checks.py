@@ -9,7 +9,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from app.numbering import PatternError, check_pattern
 from app.render.model import BUILTINS, placeholders
-from app.specs import FormSpec, IssuerBlock, SectionBlock, TextBlock
+from app.specs import FormSpec, IssuerBlock, SectionBlock, TableBlock, TextBlock
 from app.validation import SubmissionInvalid, validate_submission
 
 # names a form's own .html template may use besides its fields
@@ -33,8 +33,9 @@ def check_form(form: FormSpec, example: dict[str, Any]) -> list[str]:
         refs += list(getattr(block, "fields", []))
         for place in getattr(block, "places", []):
             refs += [r for r in (place.field, place.date) if r]
-        if getattr(block, "date", None):
-            refs.append(block.date)  # type: ignore[union-attr]
+        date_ref = getattr(block, "date", None)
+        if isinstance(date_ref, str):
+            refs.append(date_ref)
         for ref in refs:
             if ref not in fields:
                 problems.append(f"{where}: blocks[{i}] 引用了未声明的字段 “{ref}”")
@@ -43,8 +44,8 @@ def check_form(form: FormSpec, example: dict[str, Any]) -> list[str]:
             texts.append(block.name)
         for text in texts:
             problems += _check_placeholders(where, f"blocks[{i}]", text, form)
-        if getattr(block, "type", "") == "table" and fields.get(block.field) and fields[block.field].type != "table":  # type: ignore[union-attr]
-            problems.append(f"{where}: blocks[{i}] 的 “{block.field}” 不是表格字段")  # type: ignore[union-attr]
+        if isinstance(block, TableBlock) and block.field in fields and fields[block.field].type != "table":
+            problems.append(f"{where}: blocks[{i}] 的 “{block.field}” 不是表格字段")
     if form.subject:
         problems += _check_placeholders(where, "subject", form.subject, form)
     html = form.templates.get(".html")

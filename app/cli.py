@@ -14,6 +14,7 @@ from app.config import Settings
 from app.registry import FormError, load_catalogue
 from app.validation import SubmissionInvalid
 
+
 def cmd_check_forms(settings: Settings, _args: argparse.Namespace) -> int:
     try:
         catalogue = load_catalogue(settings.forms_dir, strict=True)
@@ -127,8 +128,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
-    print(f"DocDesk 物业文书台 已启动：http://{args.host or settings.host}:{args.port or settings.port}/ "
-          f"（数据库 {settings.database_url}，文件目录 {settings.output_dir}）")
+    print(
+        f"DocDesk 物业文书台 已启动：http://{args.host or settings.host}:{args.port or settings.port}/ "
+        f"（数据库 {settings.database_url}，文件目录 {settings.output_dir}）"
+    )
     uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port, log_level="info")
     return 0
 

@@ -161,16 +161,24 @@ def preview_document(desk: Desk, form_id: str, data: Any, *, project: str | None
     clean = validate_submission(form, data)
     _, letterhead = desk.letterhead(project)
     day = _document_date(form, clean) or document_day(dt.datetime.now(dt.UTC))
-    doc = build_document(form, clean, number="样张（未编号）", issue_date=day, letterhead=letterhead,
-                         verify_url=desk.verify_url("preview"), sample=True)
+    doc = build_document(
+        form,
+        clean,
+        number="样张（未编号）",
+        issue_date=day,
+        letterhead=letterhead,
+        verify_url=desk.verify_url("preview"),
+        sample=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "preview.pdf"
         render_pdf(render_html(doc, desk.templates_dir, form.templates.get(".html")), out, desk.templates_dir)
         return out.read_bytes()
 
 
-def void_document(desk: Desk, number: str, reason: str, *, by: str = "system",
-                  now: dt.datetime | None = None) -> IssuedDocument:
+def void_document(
+    desk: Desk, number: str, reason: str, *, by: str = "system", now: dt.datetime | None = None
+) -> IssuedDocument:
     """Mark a document 作废 with a reason. Its number stays used; its files and row are kept."""
     reason = (reason or "").strip()
     if not reason:
@@ -189,11 +197,20 @@ def void_document(desk: Desk, number: str, reason: str, *, by: str = "system",
 
 
 def _render_files(
-    desk: Desk, form: FormSpec, clean: dict[str, Any], number: str, day: dt.date, letterhead: Letterhead,
-    token: str, pdf_path: Path, docx_path: Path, moved: list[Path],
+    desk: Desk,
+    form: FormSpec,
+    clean: dict[str, Any],
+    number: str,
+    day: dt.date,
+    letterhead: Letterhead,
+    token: str,
+    pdf_path: Path,
+    docx_path: Path,
+    moved: list[Path],
 ) -> int:
-    doc = build_document(form, clean, number=number, issue_date=day, letterhead=letterhead,
-                         verify_url=desk.verify_url(token))
+    doc = build_document(
+        form, clean, number=number, issue_date=day, letterhead=letterhead, verify_url=desk.verify_url(token)
+    )
     tmp_dir = pdf_path.parent
     fd_pdf, tmp_pdf = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=tmp_dir)
     fd_docx, tmp_docx = tempfile.mkstemp(prefix=".tmp-", suffix=".docx", dir=tmp_dir)
@@ -208,7 +225,7 @@ def _render_files(
             log.exception("rendering %s failed", number)
             raise RenderFailed(f"生成文书文件失败（{type(exc).__name__}），未占用编号，请稍后重试或联系管理员") from exc
         for tmp, final in ((tmp_pdf, pdf_path), (tmp_docx, docx_path)):
-            os.replace(tmp, final)
+            Path(tmp).replace(final)
             moved.append(final)
         return pages
     finally:

@@ -55,7 +55,10 @@ def load_form(folder: Path) -> tuple[FormSpec, dict[str, Any]]:
     try:
         spec = FormSpec.model_validate({**raw, "folder": folder, "templates": templates})
     except ValidationError as exc:
-        first = exc.errors()[0]
+        # a misspelt key shows up twice (an unknown key and a missing one): report the misspelling,
+        # which has a line to point at
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = errors[0]
         loc = [str(p) for p in first["loc"]]
         where = ".".join(loc)
         msg = _chinese_pydantic_message(first)

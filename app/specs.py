@@ -75,7 +75,17 @@ class ColumnSpec(Strict):
     key: str
     label: str
     type: Literal[
-        "text", "longtext", "date", "time", "datetime", "integer", "number", "money", "phone", "choice", "boolean"
+        "text",
+        "longtext",
+        "date",
+        "time",
+        "datetime",
+        "integer",
+        "number",
+        "money",
+        "phone",
+        "choice",
+        "boolean",
     ] = "text"
     required: bool = False
     choices: list[str] = []

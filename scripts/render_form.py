@@ -1,6 +1,6 @@
 """Render a form's example.toml to PDF, DOCX and page PNGs for a look (no database, no number used).
 
-    python scripts/render_form.py arrears-reminder-1 [--out /tmp/forms]
+python scripts/render_form.py arrears-reminder-1 [--out /tmp/forms]
 """
 
 from __future__ import annotations
@@ -34,14 +34,21 @@ def main() -> None:
         form = cat.forms[fid]
         data = validate_submission(form, cat.examples[fid])
         t = time.perf_counter()
-        doc = build_document(form, data, number=f"HL-{form.code}-2026-00001", issue_date=dt.date(2026, 11, 22),
-                             letterhead=lh, verify_url="http://127.0.0.1:8000/v/abcdefABCDEF1234")
+        doc = build_document(
+            form,
+            data,
+            number=f"HL-{form.code}-2026-00001",
+            issue_date=dt.date(2026, 11, 22),
+            letterhead=lh,
+            verify_url="http://127.0.0.1:8000/v/abcdefABCDEF1234",
+        )
         html = render_html(doc, ROOT / "templates", form.templates.get(".html"))
         pages = render_pdf(html, out / f"{fid}.pdf", ROOT / "templates")
         render_docx(doc, ROOT / "templates" / "document.docx", out / f"{fid}.docx")
         subprocess.run(["pdftoppm", "-r", "80", "-png", str(out / f"{fid}.pdf"), str(out / fid)], check=True)
-        text = subprocess.run(["pdftotext", "-layout", str(out / f"{fid}.pdf"), "-"], capture_output=True,
-                              text=True, check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(out / f"{fid}.pdf"), "-"], capture_output=True, text=True, check=True
+        ).stdout
         (out / f"{fid}.txt").write_text(text, encoding="utf-8")
         print(f"{fid}: {pages} page(s) in {time.perf_counter() - t:.2f}s -> {out}/{fid}-*.png, .pdf, .docx, .txt")
 

@@ -11,9 +11,17 @@ from app.validation import validate_submission
 from tests.conftest import docx_text, pdf_pages, squash
 
 FIRST_FORMS = [
-    "renovation-permit", "hot-work-application", "key-custody-entrustment", "mail-collection-entrustment",
-    "arrears-reminder-1", "arrears-reminder-2", "arrears-reminder-3", "rectification-deadline-notice",
-    "quality-inspection-record", "community-activity-proposal", "repair-order",
+    "renovation-permit",
+    "hot-work-application",
+    "key-custody-entrustment",
+    "mail-collection-entrustment",
+    "arrears-reminder-1",
+    "arrears-reminder-2",
+    "arrears-reminder-3",
+    "rectification-deadline-notice",
+    "quality-inspection-record",
+    "community-activity-proposal",
+    "repair-order",
     "area-fire-safety-responsibility-agreement",
 ]
 
@@ -24,8 +32,10 @@ def test_forms_list_has_the_promised_shape(client: TestClient) -> None:
     repair = forms["repair-order"]
     assert set(repair) == {"id", "title", "kind", "tier", "copies", "retention", "form_code"}
     assert [c["colour"] for c in repair["copies"]] == ["白", "绿", "黄", "蓝"]
-    assert repair["copies"][0] == {"n": 1, "name": "存根", "colour": "白", "holder": ""} or \
-        repair["copies"][0]["name"] == "存根"
+    assert (
+        repair["copies"][0] == {"n": 1, "name": "存根", "colour": "白", "holder": ""}
+        or repair["copies"][0]["name"] == "存根"
+    )
     assert forms["renovation-permit"]["retention"] == "三年"
 
 
@@ -91,7 +101,11 @@ def test_invalid_data_gets_422_with_chinese_errors(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("method", "url", "kwargs"),
     [
-        ("post", "/api/forms/arrears-reminder-1/documents", {"content": b"{not json", "headers": {"content-type": "application/json"}}),
+        (
+            "post",
+            "/api/forms/arrears-reminder-1/documents",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        ),
         ("post", "/api/forms/arrears-reminder-1/documents", {"json": ["a"]}),
         ("post", "/api/forms/arrears-reminder-1/documents", {"json": {"data": "x"}}),
         ("post", "/api/forms/arrears-reminder-1/documents", {"json": {"data": {}, "evil": 1}}),
@@ -117,8 +131,9 @@ def test_unknown_form_or_number_is_404(client: TestClient) -> None:
 
 def test_list_fetch_and_void(client: TestClient) -> None:
     data = client.get("/api/forms/arrears-reminder-2").json()["schema"]["examples"][0]
-    numbers = [client.post("/api/forms/arrears-reminder-2/documents", json={"data": data}).json()["number"]
-               for _ in range(2)]
+    numbers = [
+        client.post("/api/forms/arrears-reminder-2/documents", json={"data": data}).json()["number"] for _ in range(2)
+    ]
     listed = client.get("/api/documents", params={"form": "arrears-reminder-2"}).json()
     assert listed["total"] == 2 and {i["number"] for i in listed["items"]} == set(numbers)
     one = client.get(f"/api/documents/{numbers[0]}").json()

@@ -28,7 +28,7 @@ def issue_concurrently(desk: Desk, fail_every: int = 0) -> list[str]:
         nonlocal failures
         start.wait()
         numbers = []
-        for j in range(PER_THREAD):
+        for _ in range(PER_THREAD):
             try:
                 numbers.append(issue_document(desk, "arrears-reminder-1", data, now=NOW, issued_by=f"t{i}").number)
             except RenderFailed:

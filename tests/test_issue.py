@@ -45,10 +45,29 @@ def test_pdf_and_docx_carry_the_same_values(desk: Desk) -> None:
     doc = issue_document(desk, "all-types", example(desk.catalogue, "all-types"), now=NOW)
     pdf = squash(pdf_text(desk.output_dir / doc.pdf_path))
     word = squash(docx_text(desk.output_dir / doc.docx_path))
-    for expected in ["全类型测试单", doc.number, "张三", "杭州安居装饰工程有限公司", "13800138000",
-                     "11010519491231002X", "1期3幢2单元1502室", "2026年3月5日", "2026年3月5日09:30",
-                     "1,500.50", "1,800.50", "壹仟捌佰元伍角", "☑水电", "☐泥瓦", "☑木作", "第一行", "第二行",
-                     "第一联存根（白）（管理处）", "第二联客户（蓝）", "份号1/2", "份号2/2"]:
+    for expected in [
+        "全类型测试单",
+        doc.number,
+        "张三",
+        "杭州安居装饰工程有限公司",
+        "13800138000",
+        "11010519491231002X",
+        "1期3幢2单元1502室",
+        "2026年3月5日",
+        "2026年3月5日09:30",
+        "1,500.50",
+        "1,800.50",
+        "壹仟捌佰元伍角",
+        "☑水电",
+        "☐泥瓦",
+        "☑木作",
+        "第一行",
+        "第二行",
+        "第一联存根（白）（管理处）",
+        "第二联客户（蓝）",
+        "份号1/2",
+        "份号2/2",
+    ]:
         assert expected in pdf, f"PDF lacks {expected}"
         assert expected in word, f"DOCX lacks {expected}"
 
@@ -65,8 +84,9 @@ def test_cjk_font_is_embedded(desk: Desk) -> None:
     import subprocess
 
     doc = issue_document(desk, "all-types", example(desk.catalogue, "all-types"), now=NOW)
-    fonts = subprocess.run(["pdffonts", str(desk.output_dir / doc.pdf_path)], capture_output=True, text=True,
-                           check=True).stdout
+    fonts = subprocess.run(
+        ["pdffonts", str(desk.output_dir / doc.pdf_path)], capture_output=True, text=True, check=True
+    ).stdout
     cjk = [line for line in fonts.splitlines() if "CJK" in line]
     assert cjk, fonts
     assert all(" yes yes " in line for line in cjk), fonts
@@ -97,8 +117,7 @@ def test_unknown_project_is_a_field_error(desk: Desk) -> None:
 
 
 @pytest.mark.parametrize("broken", ["render_pdf", "render_docx"])
-def test_render_failure_leaves_no_number_file_or_row(desk: Desk, monkeypatch: pytest.MonkeyPatch,
-                                                     broken: str) -> None:
+def test_render_failure_leaves_no_number_file_or_row(desk: Desk, monkeypatch: pytest.MonkeyPatch, broken: str) -> None:
     import app.issue
 
     def explode(*_a: object, **_k: object) -> None:
@@ -169,8 +188,10 @@ def test_hostile_strings_are_printed_literally(desk: Desk) -> None:
 def test_hostile_company_name_in_letterhead(desk: Desk) -> None:
     from app.render.model import Letterhead
 
-    desk.projects = {**desk.projects, "HL": Letterhead(company='海亮"物业"</style>&{{x}}', project_name="p",
-                                                       project_code="HL")}
+    desk.projects = {
+        **desk.projects,
+        "HL": Letterhead(company='海亮"物业"</style>&{{x}}', project_name="p", project_code="HL"),
+    }
     doc = issue_document(desk, "all-types", example(desk.catalogue, "all-types"), now=NOW)
     assert '海亮"物业"</style>&{{x}}' in pdf_text(desk.output_dir / doc.pdf_path)
     assert '海亮"物业"</style>&{{x}}' in docx_text(desk.output_dir / doc.docx_path)

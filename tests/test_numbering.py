@@ -42,8 +42,10 @@ def test_counter_overflowing_its_width_still_grows() -> None:
     assert format_number("{code}-{##}", dt.date(2026, 1, 1), "A", "HL", 123) == "A-123"
 
 
-@pytest.mark.parametrize("pattern", ["{code}-{YYYY}", "{code}/{YYYY}-{###}", "{code}-{###}-{##}",
-                                     "{code}-{foo}-{###}", "{code} {###}"])
+@pytest.mark.parametrize(
+    "pattern",
+    ["{code}-{YYYY}", "{code}/{YYYY}-{###}", "{code}-{###}-{##}", "{code}-{foo}-{###}", "{code} {###}"],
+)
 def test_bad_patterns_are_refused(pattern: str) -> None:
     with pytest.raises(PatternError):
         check_pattern(pattern)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
+import pytest
 from fastapi.testclient import TestClient
 
 HTML = {"accept": "text/html"}
@@ -47,8 +49,9 @@ def test_invalid_post_shows_inline_chinese_errors_and_keeps_values(client: TestC
 
 
 def test_issue_from_the_page_redirects_to_the_document(client: TestClient) -> None:
-    r = client.post("/forms/key-custody-entrustment/issue", data=repair_post(client), headers=HTML,
-                    follow_redirects=False)
+    r = client.post(
+        "/forms/key-custody-entrustment/issue", data=repair_post(client), headers=HTML, follow_redirects=False
+    )
     assert r.status_code == 303
     page = client.get(r.headers["location"], headers=HTML).text
     number = re.search(r"编号 <strong>([^<]+)</strong>", page).group(1)  # type: ignore[union-attr]
@@ -74,3 +77,60 @@ def test_unknown_pages_are_chinese(client: TestClient) -> None:
     assert r.status_code == 404 and "没有编号为“nope”的表单" in r.text
     r = client.get("/documents/NOPE-1", headers=HTML)
     assert r.status_code == 404 and "找不到" in r.text
+
+
+def flatten(data: dict[str, object]) -> list[tuple[str, str]]:
+    """A submission as the browser posts it: room.building, items[0].amount, repeated multichoice names."""
+    out: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out += [(f"{key}.{part}", str(v)) for part, v in value.items()]
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, row in enumerate(value):
+                out += [(f"{key}[{i}].{col}", "" if v is None else str(v)) for col, v in row.items()]
+        elif isinstance(value, list):
+            out += [(key, str(v)) for v in value]
+        elif isinstance(value, bool):
+            if value:
+                out.append((key, "on"))
+        elif value is not None:
+            out.append((key, str(value)))
+    return out
+
+
+FIRST_FORMS = [
+    "renovation-permit",
+    "hot-work-application",
+    "key-custody-entrustment",
+    "mail-collection-entrustment",
+    "arrears-reminder-1",
+    "arrears-reminder-2",
+    "arrears-reminder-3",
+    "rectification-deadline-notice",
+    "quality-inspection-record",
+    "community-activity-proposal",
+    "repair-order",
+    "area-fire-safety-responsibility-agreement",
+]
+
+
+@pytest.mark.parametrize("form_id", FIRST_FORMS)
+def test_every_first_form_issues_from_the_browser(client: TestClient, form_id: str) -> None:
+    data = client.get(f"/api/forms/{form_id}").json()["schema"]["examples"][0]
+    page = client.get(f"/forms/{form_id}", params={"example": 1}, headers=HTML).text
+    for name, _ in flatten(data):
+        assert f'name="{name}"' in page or name.split("[")[0] in page, f"{name} has no input"
+    body = "&".join(f"{quote(k)}={quote(v)}" for k, v in [*flatten(data), ("_project", "HL")])
+    r = client.post(
+        f"/forms/{form_id}/issue",
+        content=body,
+        follow_redirects=False,
+        headers={**HTML, "content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 303, r.text[:2000]
+    number = r.headers["location"].split("/")[2].split("?")[0]
+    stored = client.get(f"/api/documents/{number}").json()["data"]
+    desk = client.app.state.desk  # type: ignore[attr-defined]
+    from app.validation import validate_submission
+
+    assert stored == validate_submission(desk.form(form_id), data)

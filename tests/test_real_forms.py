@@ -43,8 +43,9 @@ def test_there_are_forms() -> None:
 
 
 @pytest.mark.parametrize("form_id", FORM_IDS)
-def test_form_is_complete_and_consistent(real_catalogue: Catalogue, form_id: str,
-                                         inventory: dict[str, dict[str, Any]]) -> None:
+def test_form_is_complete_and_consistent(
+    real_catalogue: Catalogue, form_id: str, inventory: dict[str, dict[str, Any]]
+) -> None:
     form = real_catalogue.forms[form_id]
     assert check_form(form, real_catalogue.examples[form_id]) == []
     item = inventory[form_id]
@@ -66,8 +67,14 @@ def test_form_is_complete_and_consistent(real_catalogue: Catalogue, form_id: str
 
 
 def render_to_text(form: FormSpec, data: dict[str, Any], out: Path, layout: bool = True) -> tuple[str, int]:
-    doc = build_document(form, data, number="HL-TEST-2026-00001", issue_date=dt.date(2026, 11, 22),
-                         letterhead=LETTERHEAD, verify_url="http://docdesk.test/v/x")
+    doc = build_document(
+        form,
+        data,
+        number="HL-TEST-2026-00001",
+        issue_date=dt.date(2026, 11, 22),
+        letterhead=LETTERHEAD,
+        verify_url="http://docdesk.test/v/x",
+    )
     render_pdf(render_html(doc, ROOT / "templates", form.templates.get(".html")), out, ROOT / "templates")
     # page furniture (running header and footer, copy label, QR caption, seal placeholder) is removed line
     # by line, so a sentence broken by a page end still reads as one; body lines are never touched
@@ -77,8 +84,8 @@ def render_to_text(form: FormSpec, data: dict[str, Any], out: Path, layout: bool
     for line in pdf_text(out, layout=layout).splitlines():
         s = squash(line)
         for f in sorted(furniture, key=len, reverse=True):
-            if s.startswith(f) and (s == f or squash(s[len(f):]).startswith(("编号", "第"))):
-                s = s[len(f):]
+            if s.startswith(f) and (s == f or squash(s[len(f) :]).startswith(("编号", "第"))):
+                s = s[len(f) :]
         s = re.sub(r"第\d+页/共\d+页$", "", s)
         s = re.sub(r"编号：HL-TEST-2026-00001(份号\d+/\d+)?$", "", s)
         if s not in furniture:
@@ -118,8 +125,9 @@ TIER_A = [f for f in FORM_IDS if (ROOT / "forms" / f / "form.toml").read_text(en
 
 
 @pytest.mark.parametrize("form_id", TIER_A)
-def test_tier_a_fixed_text_is_printed_word_for_word(real_catalogue: Catalogue, form_id: str, tmp_path: Path,
-                                                    inventory: dict[str, dict[str, Any]]) -> None:
+def test_tier_a_fixed_text_is_printed_word_for_word(
+    real_catalogue: Catalogue, form_id: str, tmp_path: Path, inventory: dict[str, dict[str, Any]]
+) -> None:
     item = inventory[form_id]
     if not item.get("fixed_text"):
         pytest.skip("the inventory prints no fixed text for this form")

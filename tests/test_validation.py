@@ -67,8 +67,18 @@ def test_each_type_reports_its_chinese_label_and_reason(
     assert fragment in errors[field]["message"]
 
 
-@pytest.mark.parametrize("phone", ["13800138000", "138 0013 8000", "+86 13800138000", "0571-88886666",
-                                   "057188886666", "010-12345678-123", "400-123-4567"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "13800138000",
+        "138 0013 8000",
+        "+86 13800138000",
+        "0571-88886666",
+        "057188886666",
+        "010-12345678-123",
+        "400-123-4567",
+    ],
+)
 def test_valid_phone_numbers_are_accepted(catalogue: Catalogue, phone: str) -> None:
     validate_submission(catalogue.forms["all-types"], example(catalogue, "all-types", phone=phone))
 
@@ -89,7 +99,11 @@ def test_address_parts_are_checked_one_by_one(catalogue: Catalogue) -> None:
 def test_address_suffixes_are_tolerated(catalogue: Catalogue) -> None:
     clean = validate_submission(
         catalogue.forms["all-types"],
-        example(catalogue, "all-types", room={"phase": "1期", "building": "3栋", "unit": "2单元", "room": "1502室"}),
+        example(
+            catalogue,
+            "all-types",
+            room={"phase": "1期", "building": "3栋", "unit": "2单元", "room": "1502室"},
+        ),
     )
     assert clean["room"] == {"phase": "1", "building": "3", "unit": "2", "room": "1502"}
 

@@ -21,11 +21,13 @@ def next_counter_value(session: Session, key: str) -> int:
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(NumberCounter).values(key=key, value=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[NumberCounter.key], set_={"value": NumberCounter.value + 1}
-    ).returning(NumberCounter.value)
-    return int(session.execute(stmt).scalar_one())
+    upsert = (
+        insert(NumberCounter)
+        .values(key=key, value=1)
+        .on_conflict_do_update(index_elements=[NumberCounter.key], set_={"value": NumberCounter.value + 1})
+        .returning(NumberCounter.value)
+    )
+    return int(session.execute(upsert).scalar_one())
 
 
 def get_by_number(session: Session, number: str) -> IssuedDocument | None:

@@ -26,7 +26,11 @@ from app.render.qr import qr_png
 
 EAST_ASIAN_FONT = "宋体"
 RED = RGBColor(0xD4, 0x00, 0x00)
-ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}
+ALIGN = {
+    "left": WD_ALIGN_PARAGRAPH.LEFT,
+    "right": WD_ALIGN_PARAGRAPH.RIGHT,
+    "center": WD_ALIGN_PARAGRAPH.CENTER,
+}
 
 
 def render_docx(doc: Document, template: Path, out: Path) -> None:
@@ -62,7 +66,7 @@ def _copy(sub: Any, doc: Document, copy: Any, qr: bytes) -> None:
     head = sub.add_table(rows=1, cols=3)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
     head.autofit = False
-    left, mid, right = head.rows[0].cells
+    left, mid, _right = head.rows[0].cells
     _widths(head, [Mm(24), Mm(128), Mm(24)])
     left.paragraphs[0].add_run().add_picture(io.BytesIO(qr), width=Mm(18))
     _para(left, "扫码验真", size=6.5, align="left", first=False)
@@ -223,8 +227,15 @@ def _heading(sub: Any, text: str) -> None:
     _run(p, text, size=11, bold=True)
 
 
-def _run(p: Any, text: str, *, size: float = 10.5, bold: bool = False, underline: bool = False,
-         color: RGBColor | None = None) -> Any:
+def _run(
+    p: Any,
+    text: str,
+    *,
+    size: float = 10.5,
+    bold: bool = False,
+    underline: bool = False,
+    color: RGBColor | None = None,
+) -> Any:
     run = p.add_run(text)
     run.font.size = Pt(size)
     run.bold = bold or None
@@ -241,8 +252,16 @@ def _run(p: Any, text: str, *, size: float = 10.5, bold: bool = False, underline
     return run
 
 
-def _para(cell: Any, text: str, *, size: float = 10.5, bold: bool = False, align: str = "left",
-          first: bool = True, color: RGBColor | None = None) -> Any:
+def _para(
+    cell: Any,
+    text: str,
+    *,
+    size: float = 10.5,
+    bold: bool = False,
+    align: str = "left",
+    first: bool = True,
+    color: RGBColor | None = None,
+) -> Any:
     p = cell.paragraphs[0] if first else cell.add_paragraph()
     p.alignment = ALIGN[align]
     _run(p, text, size=size, bold=bold, color=color)

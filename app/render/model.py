@@ -122,9 +122,7 @@ def format_value(spec: FieldSpec | ColumnSpec | None, value: Any, how: str | Non
         x = dt.datetime.fromisoformat(str(value))
         return f"{x.year}年{x.month}月{x.day}日 {x:%H:%M}"
     if t == "address" and isinstance(value, Mapping):
-        return "".join(
-            f"{value.get(p) or BLANK}{ADDRESS_PARTS[p]}" for p in ADDRESS_PARTS if p in value
-        )
+        return "".join(f"{value.get(p) or BLANK}{ADDRESS_PARTS[p]}" for p in ADDRESS_PARTS if p in value)
     if t == "multichoice" and isinstance(value, list):
         return "、".join(str(v) for v in value)
     if t == "boolean":
@@ -155,8 +153,7 @@ def build_document(
     blocks = [ctx.resolve(b) for b in (form.blocks or default_blocks(form))]
     total = len(form.copies) or 1
     copies = [
-        Copy(n=c.n, label=c.label, colour=c.colour, holder=c.holder, serial=f"{c.n}/{total}")
-        for c in form.copies
+        Copy(n=c.n, label=c.label, colour=c.colour, holder=c.holder, serial=f"{c.n}/{total}") for c in form.copies
     ] or [Copy(n=1, label="", colour="", holder="", serial="1/1")]
     return Document(
         title=form.title,
@@ -180,9 +177,7 @@ def default_blocks(form: FormSpec) -> list[Block]:
     """The layout used when a form declares no blocks: fields grid, long texts, tables, signatures."""
     blocks: list[Block] = []
     short = [
-        f.key
-        for f in form.fields
-        if f.type not in ("longtext", "table", "multichoice", "signature") and not f.by_hand
+        f.key for f in form.fields if f.type not in ("longtext", "table", "multichoice", "signature") and not f.by_hand
     ]
     if short:
         blocks.append(FieldsBlock(type="fields", fields=short))
@@ -197,9 +192,7 @@ def default_blocks(form: FormSpec) -> list[Block]:
     if signs:
         from app.specs import SignPlace
 
-        blocks.append(
-            SignaturesBlock(type="signatures", places=[SignPlace(label=f.label, field=f.key) for f in signs])
-        )
+        blocks.append(SignaturesBlock(type="signatures", places=[SignPlace(label=f.label, field=f.key) for f in signs]))
     blocks.append(IssuerBlock(type="issuer"))
     return blocks
 
@@ -256,11 +249,20 @@ class _Context:
             chosen = self.data.get(block.field)
             picked = set(chosen) if isinstance(chosen, list) else {chosen}
             options = [(c, c in picked) for c in spec.choices]
-            return {"type": "checks", "label": spec.label if block.label is None else block.label, "options": options}
+            return {
+                "type": "checks",
+                "label": spec.label if block.label is None else block.label,
+                "options": options,
+            }
         if isinstance(block, LongBlock):
             spec = self.fields[block.field]
             title = spec.label if block.title is None else block.title
-            return {"type": "long", "title": title, "text": self.text(block.field), "min_height": block.min_height}
+            return {
+                "type": "long",
+                "title": title,
+                "text": self.text(block.field),
+                "min_height": block.min_height,
+            }
         if isinstance(block, SignaturesBlock):
             places = [
                 {
@@ -278,7 +280,13 @@ class _Context:
             date = self.text(block.date) if block.date else self.builtins["issue_date"]
             if not block.show_date:
                 date = ""
-            return {"type": "issuer", "name": name, "date": date, "seal": block.seal, "seal_label": "公司印章"}
+            return {
+                "type": "issuer",
+                "name": name,
+                "date": date,
+                "seal": block.seal,
+                "seal_label": "公司印章",
+            }
         if isinstance(block, CutBlock):
             return {"type": "cut", "label": block.label}
         if isinstance(block, SectionBlock):
@@ -312,8 +320,11 @@ class _Context:
         if block.style == "list":
             items = []
             for i, row in enumerate(rows_data, start=1):
-                cells = [f"{c.label}：{format_value(c, row.get(c.key))}" for c in spec.columns[1:]
-                         if row.get(c.key) not in (None, "")]
+                cells = [
+                    f"{c.label}：{format_value(c, row.get(c.key))}"
+                    for c in spec.columns[1:]
+                    if row.get(c.key) not in (None, "")
+                ]
                 first = format_value(spec.columns[0], row.get(spec.columns[0].key))
                 items.append(f"{i}、{first}" + ("　" + "，".join(cells) if cells else ""))
             blank = not items

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -80,12 +80,21 @@ def get_form(request: Request, form_id: str) -> dict[str, Any]:
     return {**form_detail(form, desk.catalogue.examples[form_id]), "kind_label": KIND_LABELS[form.kind]}
 
 
-@router.post("/forms/{form_id}/preview", summary="样张预览（不占用编号）", response_class=Response,
-             responses={200: {"content": {"application/pdf": {}}}})
-def preview(request: Request, form_id: str, data: dict[str, Any] = Body(...), project: str | None = None) -> Response:
+@router.post(
+    "/forms/{form_id}/preview",
+    summary="样张预览（不占用编号）",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def preview(
+    request: Request, form_id: str, data: Annotated[dict[str, Any], Body()], project: str | None = None
+) -> Response:
     pdf = preview_document(desk_of(request), form_id, data, project=project)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{form_id}-preview.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{form_id}-preview.pdf"'},
+    )
 
 
 @router.post("/forms/{form_id}/documents", status_code=201, summary="开具文书（编号、生成、登记）")
@@ -133,8 +142,10 @@ def get_document(request: Request, number: str) -> dict[str, Any]:
         "valid_from": doc.valid_from.isoformat() if doc.valid_from else None,
         "valid_to": doc.valid_to.isoformat() if doc.valid_to else None,
         "replaces": doc.replaces,
-        "files": {"pdf": {"path": doc.pdf_path, "sha256": doc.pdf_sha256},
-                  "docx": {"path": doc.docx_path, "sha256": doc.docx_sha256}},
+        "files": {
+            "pdf": {"path": doc.pdf_path, "sha256": doc.pdf_sha256},
+            "docx": {"path": doc.docx_path, "sha256": doc.docx_sha256},
+        },
     }
 
 

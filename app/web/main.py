@@ -126,7 +126,13 @@ _REQ_ZH = {
     "greater_than_equal": "低于允许的最小值",
     "string_pattern_mismatch": "取值不在允许的范围内",
 }
-_LOC_ZH = {"data": "表单数据", "reason": "作废原因", "project": "项目", "body": "请求内容", "replaces": "替代的文书"}
+_LOC_ZH = {
+    "data": "表单数据",
+    "reason": "作废原因",
+    "project": "项目",
+    "body": "请求内容",
+    "replaces": "替代的文书",
+}
 
 
 def _request_error(err: Any) -> dict[str, str]:

@@ -39,8 +39,7 @@ def _desk(request: Request) -> Desk:
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    return templates.TemplateResponse(request, "error.html", {"status": status, "message": message},
-                                      status_code=status)
+    return templates.TemplateResponse(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -52,23 +51,45 @@ def catalogue(request: Request, q: str = "") -> Response:
             continue
         groups.setdefault(form.kind, []).append(form)
     ordered = [(k, KIND_LABELS[k], groups[k]) for k in KIND_LABELS if k in groups]
-    return templates.TemplateResponse(request, "catalogue.html", {
-        "groups": ordered, "q": q, "total": sum(len(v) for v in groups.values()),
-        "broken": desk.catalogue.broken,
-    })
+    return templates.TemplateResponse(
+        request,
+        "catalogue.html",
+        {
+            "groups": ordered,
+            "q": q,
+            "total": sum(len(v) for v in groups.values()),
+            "broken": desk.catalogue.broken,
+        },
+    )
 
 
-def _form_page(request: Request, form: FormSpec, values: dict[str, Any], errors: list[dict[str, str]],
-               project: str, status: int = 200) -> Response:
+def _form_page(
+    request: Request,
+    form: FormSpec,
+    values: dict[str, Any],
+    errors: list[dict[str, str]],
+    project: str,
+    status: int = 200,
+) -> Response:
     desk = _desk(request)
     by_field: dict[str, list[str]] = {}
     for e in errors:
         top = e["field"].split("[")[0].split(".")[0]
         by_field.setdefault(top, []).append(f"{e['label']}：{e['message']}")
-    return templates.TemplateResponse(request, "form.html", {
-        "form": form, "values": values, "errors": errors, "by_field": by_field,
-        "projects": desk.projects, "project": project, "kind_label": KIND_LABELS[form.kind],
-    }, status_code=status)
+    return templates.TemplateResponse(
+        request,
+        "form.html",
+        {
+            "form": form,
+            "values": values,
+            "errors": errors,
+            "by_field": by_field,
+            "projects": desk.projects,
+            "project": project,
+            "kind_label": KIND_LABELS[form.kind],
+        },
+        status_code=status,
+    )
 
 
 @router.get("/forms/{form_id}", response_class=HTMLResponse)
@@ -95,8 +116,11 @@ async def preview_page(request: Request, form_id: str) -> Response:
         pdf = preview_document(desk, form_id, data, project=project)
     except SubmissionInvalid as exc:
         return _form_page(request, form, data, [e.as_dict() for e in exc.errors], project, 422)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{form_id}-preview.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{form_id}-preview.pdf"'},
+    )
 
 
 @router.post("/forms/{form_id}/issue")
@@ -118,9 +142,17 @@ def documents_page(request: Request, q: str = "", status: str = "", page: int = 
     status = status if status in ("issued", "voided") else ""
     with desk.db.read() as session:
         rows, total = search(session, q=q[:100], status=status, limit=50, offset=(page - 1) * 50)
-    return templates.TemplateResponse(request, "documents.html", {
-        "rows": rows, "total": total, "q": q, "status": status, "page": page,
-    })
+    return templates.TemplateResponse(
+        request,
+        "documents.html",
+        {
+            "rows": rows,
+            "total": total,
+            "q": q,
+            "status": status,
+            "page": page,
+        },
+    )
 
 
 @router.get("/documents/{number}", response_class=HTMLResponse)
@@ -138,9 +170,16 @@ def document_page(request: Request, number: str, issued: bool = False) -> Respon
                 shown.append((f.label, f"{len(doc.data.get(f.key) or [])} 行"))
             else:
                 shown.append((f.label, format_value(f, doc.data.get(f.key)).strip("\u3000 ") or "—"))
-    return templates.TemplateResponse(request, "document.html", {
-        "doc": doc, "shown": shown, "issued": issued, "verify_url": desk.verify_url(doc.verify_token),
-    })
+    return templates.TemplateResponse(
+        request,
+        "document.html",
+        {
+            "doc": doc,
+            "shown": shown,
+            "issued": issued,
+            "verify_url": desk.verify_url(doc.verify_token),
+        },
+    )
 
 
 @router.post("/documents/{number}/void")

@@ -110,7 +110,7 @@ def _field_schema(f: FieldSpec | ColumnSpec) -> dict[str, Any]:
         s["type"] = ["integer", "string", "null"]
     elif t in ("money", "number"):
         s["type"] = ["string", "number", "null"]
-        s["description"] = (s.get("description", "") + " 金额，最多两位小数，如 \"1236.50\"").strip()
+        s["description"] = (s.get("description", "") + ' 金额，最多两位小数，如 "1236.50"').strip()
     else:
         s["type"] = ["string", "null"]
         if t in _FORMATS:

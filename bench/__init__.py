@@ -1,0 +1,1 @@
+"""DocDesk's own benchmarks (run as modules, e.g. `python -m bench.issue`)."""
