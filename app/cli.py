@@ -127,12 +127,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from app.web.main import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    updates: dict[str, object] = {}
+    if args.host:
+        updates["host"] = args.host
+    if args.port:
+        updates["port"] = args.port
+    settings = settings.model_copy(update=updates)
     app = create_app(settings)
     print(
-        f"DocDesk 物业文书台 已启动：http://{args.host or settings.host}:{args.port or settings.port}/ "
+        f"DocDesk 物业文书台 已启动：http://{settings.host}:{settings.port}/ "
         f"（数据库 {settings.database_url}，文件目录 {settings.output_dir}）"
     )
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port, log_level="info")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return 0
 
 

@@ -32,13 +32,18 @@ class Settings(BaseSettings):
     forms_dir: Path = ROOT / "forms"
     templates_dir: Path = ROOT / "templates"
     projects_file: Path = ROOT / "projects.toml"
-    base_url: str = "http://127.0.0.1:8000"
+    # the address printed in QR codes; empty: http://HOST:PORT of this service
+    base_url: str = ""
     default_project: str = "HL"
     # how retain_until is counted: "issue" (from the issue date) or "next-year" (from 1 January after)
     retention_rule: str = "issue"
     long_term_years: int = 30
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @property
+    def public_url(self) -> str:
+        return self.base_url or f"http://{self.host}:{self.port}"
 
     def load_projects(self) -> dict[str, Project]:
         raw = tomllib.loads(self.projects_file.read_text(encoding="utf-8"))

@@ -43,7 +43,7 @@ def build_desk(settings: Settings) -> Desk:
         db=db,
         output_dir=settings.output_dir,
         templates_dir=settings.templates_dir,
-        base_url=settings.base_url,
+        base_url=settings.public_url,
         projects=projects,
         default_project=settings.default_project,
         retention_rule=settings.retention_rule,
