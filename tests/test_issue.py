@@ -195,3 +195,27 @@ def test_hostile_company_name_in_letterhead(desk: Desk) -> None:
     doc = issue_document(desk, "all-types", example(desk.catalogue, "all-types"), now=NOW)
     assert '海亮"物业"</style>&{{x}}' in pdf_text(desk.output_dir / doc.pdf_path)
     assert '海亮"物业"</style>&{{x}}' in docx_text(desk.output_dir / doc.docx_path)
+
+
+def test_project_seal_image_is_printed(desk: Desk, tmp_path: Path) -> None:
+    import subprocess
+
+    import segno
+
+    from app.render.model import Letterhead
+
+    seal = tmp_path / "seal.png"
+    segno.make("SEAL").save(str(seal), kind="png", scale=8, dark="#d40000")
+    desk.projects = {**desk.projects, "JH": Letterhead("海亮物业管理有限公司", "锦华花园二期", "JH", str(seal))}
+    plain = issue_document(desk, "renovation-permit", example(desk.catalogue, "renovation-permit"), now=NOW)
+    sealed = issue_document(
+        desk, "renovation-permit", example(desk.catalogue, "renovation-permit"), now=NOW, project="JH"
+    )
+
+    def images(path: Path) -> int:
+        out = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+        return len(out.splitlines()) - 2
+
+    assert images(desk.output_dir / sealed.pdf_path) > images(desk.output_dir / plain.pdf_path)
+    assert "公司印章" in pdf_text(desk.output_dir / plain.pdf_path)
+    assert "公司印章" not in pdf_text(desk.output_dir / sealed.pdf_path)

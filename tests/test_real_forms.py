@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,9 @@ def test_example_pdf_shows_title_and_values(real_catalogue: Catalogue, form_id: 
     text, pages = render_to_text(form, clean, tmp_path / "x.pdf", layout=False)
     assert squash(form.title) in text
     assert pages >= max(1, len(form.copies))
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "x.pdf")], capture_output=True, text=True, check=True).stdout
+    cjk = [line for line in fonts.splitlines() if "CJK" in line]
+    assert cjk and all(" yes yes " in line for line in cjk), fonts
     for f in form.fields:
         value = clean.get(f.key)
         if f.type in ("text", "phone", "id_card", "uscc") and value:
