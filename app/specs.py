@@ -63,6 +63,12 @@ ADDRESS_PARTS: dict[str, str] = {"phase": "期", "building": "幢", "unit": "单
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def _identifier(value: str) -> str:
+    if not KEY_RE.match(value):
+        raise ValueError(f"key “{value}” 只能用小写英文字母、数字和下划线，且以字母开头")
+    return value
+
+
 class Strict(BaseModel):
     """Every spec object rejects unknown keys, so a typo such as `requried` is an error."""
 
@@ -95,12 +101,7 @@ class ColumnSpec(Strict):
     width: str | None = None  # CSS width of the column on paper, e.g. "20%"
     help: str = ""
 
-    @field_validator("key")
-    @classmethod
-    def _key_is_identifier(cls, v: str) -> str:
-        if not KEY_RE.match(v):
-            raise ValueError(f"列的 key “{v}” 只能用小写英文字母、数字和下划线")
-        return v
+    _key_is_identifier = field_validator("key")(classmethod(lambda cls, v: _identifier(v)))
 
 
 class FieldSpec(Strict):
@@ -131,12 +132,7 @@ class FieldSpec(Strict):
     # a field left to be filled in by hand on paper (e.g. a return receipt): never required, printed blank
     by_hand: bool = False
 
-    @field_validator("key")
-    @classmethod
-    def _key_is_identifier(cls, v: str) -> str:
-        if not KEY_RE.match(v):
-            raise ValueError(f"字段 key “{v}” 只能用小写英文字母、数字和下划线")
-        return v
+    _key_is_identifier = field_validator("key")(classmethod(lambda cls, v: _identifier(v)))
 
     @model_validator(mode="after")
     def _type_rules(self) -> FieldSpec:

@@ -10,8 +10,9 @@ What is measured (one process, on a fresh temporary SQLite database and output f
   p50 / p95 / mean / min / max.
 * breakdown: the same steps timed one by one on the same data (--n runs each, median):
   validation, build_document + render_html, render_pdf (split into WeasyPrint layout and PDF
-  writing by calling WeasyPrint directly), render_docx. "rest" = issue p50 minus their sum
-  (transaction, counter, sha256, file moves, index row).
+  writing by calling WeasyPrint directly), render_docx. Within the timed issues themselves, the
+  time outside rendering (transaction, counter, sha256, file moves, index row) is measured too,
+  and the process CPU time next to the wall time, to tell a slow run from a busy machine.
 * LibreOffice: `soffice --headless --convert-to pdf` of one issued .docx, one process per
   conversion as a per-document LibreOffice service would do, with its own temporary user profile;
   1 warm-up conversion (creates the profile), then 5 timed: median and min.
@@ -41,6 +42,7 @@ from typing import Any
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
+import app.issue
 from app.index.db import Database
 from app.issue import Desk, issue_document
 from app.registry import load_catalogue
@@ -62,7 +64,9 @@ LO_RUNS = 5
 class Result:
     form_id: str
     pages: int
-    issue_ms: list[float]
+    issue_ms: list[float]  # wall time of each timed issue_document()
+    cpu_ms: list[float]  # this process's CPU time in the same calls (wall >> cpu: the machine was busy)
+    rest_ms: list[float]  # the part of each issue outside rendering (transaction, counter, sha256, row)
     breakdown_ms: dict[str, float]
     lo_ms: list[float]
 
@@ -90,6 +94,13 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - t0) * 1000, result
 
 
+def timed_cpu(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall ms, process CPU ms, result) of one call."""
+    c0 = time.process_time()
+    ms, result = timed(fn)
+    return ms, (time.process_time() - c0) * 1000, result
+
+
 def make_desk(work: Path) -> Desk:
     """A Desk like tests/conftest.py's, on a fresh SQLite database and output folder under `work`."""
     db = Database(f"sqlite:///{work / 'index.db'}")
@@ -107,15 +118,33 @@ def make_desk(work: Path) -> Desk:
 
 def measure_issue(
     desk: Desk, form_id: str, data: dict[str, Any], n: int, warmup: int
-) -> tuple[list[float], Any]:
-    """Times of n issues after `warmup` untimed ones, and the index row of the last issued document."""
+) -> tuple[list[float], list[float], list[float], Any]:
+    """n issues after `warmup` untimed ones: wall ms, CPU ms, non-rendering ms, and the last index row.
+
+    The non-rendering part is issue time minus app.issue._render_files (PDF + DOCX), which is
+    wrapped with a timer for the duration of the measurement.
+    """
     for _ in range(warmup):
         issue_document(desk, form_id, data)
-    times = []
-    for _ in range(n):
-        ms, row = timed(lambda: issue_document(desk, form_id, data))
-        times.append(ms)
-    return times, row
+    render_files = app.issue._render_files
+    render_ms: list[float] = []
+
+    def timed_render_files(*args: Any, **kwargs: Any) -> Any:
+        ms, pages = timed(lambda: render_files(*args, **kwargs))
+        render_ms.append(ms)
+        return pages
+
+    wall, cpu, rest = [], [], []
+    app.issue._render_files = timed_render_files
+    try:
+        for _ in range(n):
+            ms, cpu_ms, row = timed_cpu(lambda: issue_document(desk, form_id, data))
+            wall.append(ms)
+            cpu.append(cpu_ms)
+            rest.append(ms - render_ms[-1])
+    finally:
+        app.issue._render_files = render_files
+    return wall, cpu, rest, row
 
 
 def measure_breakdown(
@@ -190,10 +219,10 @@ def measure_libreoffice(docx: Path, scratch: Path, runs: int = LO_RUNS) -> list[
 
 def bench_form(desk: Desk, form_id: str, n: int, warmup: int, scratch: Path) -> Result:
     data = jsonable(desk.catalogue.examples[form_id])
-    issue_ms, last = measure_issue(desk, form_id, data, n, warmup)
+    wall, cpu, rest, last = measure_issue(desk, form_id, data, n, warmup)
     breakdown = measure_breakdown(desk, form_id, data, n, scratch)
     lo_ms = measure_libreoffice(desk.output_dir / last.docx_path, scratch)
-    return Result(form_id, last.pages, issue_ms, breakdown, lo_ms)
+    return Result(form_id, last.pages, wall, cpu, rest, breakdown, lo_ms)
 
 
 def report(r: Result) -> None:
@@ -201,11 +230,14 @@ def report(r: Result) -> None:
     print(f"\n== {r.form_id} ({r.pages} page{'s' if r.pages != 1 else ''}), {len(xs)} issues ==")
     print(f"issue_document  p50 {r.p50:7.1f}  p95 {r.p95:7.1f}  mean {statistics.fmean(xs):7.1f}  "
           f"min {min(xs):7.1f}  max {max(xs):7.1f}  ms")
+    print(f"  CPU time of the same calls: p50 {percentile(r.cpu_ms, 50):.1f}  p95 {percentile(r.cpu_ms, 95):.1f} ms;"
+          f"  outside rendering (db, counter, sha256, row): p50 {percentile(r.rest_ms, 50):.1f} ms")
     print("breakdown (median ms, steps run separately):")
     for name, ms in r.breakdown_ms.items():
         print(f"  {name:<13}{ms:8.1f}  {100 * ms / r.p50:5.1f} % of issue p50")
     steps = sum(v for k, v in r.breakdown_ms.items() if not k.startswith(" "))
-    print(f"  {'rest':<13}{r.p50 - steps:8.1f}  (db, counter, sha256, file moves = p50 - sum of steps)")
+    print(f"  {'sum':<13}{steps:8.1f}  (+ outside rendering {percentile(r.rest_ms, 50):.1f} = "
+          f"{steps + percentile(r.rest_ms, 50):.1f} vs issue p50 {r.p50:.1f})")
     if not r.lo_ms:
         print("LibreOffice: soffice not found, skipped")
         return

@@ -24,6 +24,21 @@ from app.web.schema import jsonable
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = Path(__file__).resolve().parent / "resources"
 PG_URL = os.environ.get("DOCDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# the twelve forms the foundation issue names, each issuable from the browser and the API
+FIRST_FORMS = [
+    "renovation-permit",
+    "hot-work-application",
+    "key-custody-entrustment",
+    "mail-collection-entrustment",
+    "arrears-reminder-1",
+    "arrears-reminder-2",
+    "arrears-reminder-3",
+    "rectification-deadline-notice",
+    "quality-inspection-record",
+    "community-activity-proposal",
+    "repair-order",
+    "area-fire-safety-responsibility-agreement",
+]
 PROJECTS = {
     "HL": Letterhead(company="海亮物业管理有限公司", project_name="海亮·锦华花园", project_code="HL"),
     "JH": Letterhead(company="海亮物业管理有限公司", project_name="锦华花园二期", project_code="JH"),

@@ -8,22 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.validation import validate_submission
-from tests.conftest import docx_text, pdf_pages, squash
-
-FIRST_FORMS = [
-    "renovation-permit",
-    "hot-work-application",
-    "key-custody-entrustment",
-    "mail-collection-entrustment",
-    "arrears-reminder-1",
-    "arrears-reminder-2",
-    "arrears-reminder-3",
-    "rectification-deadline-notice",
-    "quality-inspection-record",
-    "community-activity-proposal",
-    "repair-order",
-    "area-fire-safety-responsibility-agreement",
-]
+from tests.conftest import FIRST_FORMS, docx_text, pdf_pages, squash
 
 
 def test_forms_list_has_the_promised_shape(client: TestClient) -> None:

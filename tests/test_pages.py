@@ -8,6 +8,8 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import FIRST_FORMS
+
 HTML = {"accept": "text/html"}
 
 
@@ -96,22 +98,6 @@ def flatten(data: dict[str, object]) -> list[tuple[str, str]]:
         elif value is not None:
             out.append((key, str(value)))
     return out
-
-
-FIRST_FORMS = [
-    "renovation-permit",
-    "hot-work-application",
-    "key-custody-entrustment",
-    "mail-collection-entrustment",
-    "arrears-reminder-1",
-    "arrears-reminder-2",
-    "arrears-reminder-3",
-    "rectification-deadline-notice",
-    "quality-inspection-record",
-    "community-activity-proposal",
-    "repair-order",
-    "area-fire-safety-responsibility-agreement",
-]
 
 
 @pytest.mark.parametrize("form_id", FIRST_FORMS)
