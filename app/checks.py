@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from docxtpl import DocxTemplate
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from app.numbering import PatternError, check_pattern
+from app.render.docx import DOCX_CONTEXT
 from app.render.model import BUILTINS, placeholders
 from app.specs import FormSpec, IssuerBlock, SectionBlock, TableBlock, TextBlock
 from app.validation import SubmissionInvalid, validate_submission
@@ -75,3 +78,18 @@ def _check_placeholders(where: str, what: str, text: str, form: FormSpec) -> lis
         if how and (how != "upper" or key not in fields or fields[key].type != "money"):
             out.append(f"{where}: {what} 中的 {{{key}:{how}}} 只能是金额字段的 :upper（人民币大写）")
     return out
+
+
+def check_shared_templates(templates_dir: Path) -> list[str]:
+    """The shared Word and HTML templates exist and the Word one uses only names the renderer supplies."""
+    problems = []
+    for name in ("document.docx", "document.html", "print.css"):
+        if not (templates_dir / name).is_file():
+            problems.append(f"{templates_dir / name}: 缺少共用模板")
+    docx = templates_dir / "document.docx"
+    if docx.is_file():
+        used = DocxTemplate(str(docx)).get_undeclared_template_variables()
+        unknown = set(used) - DOCX_CONTEXT
+        if unknown:
+            problems.append(f"{docx}: 模板使用了未提供的变量：{', '.join(sorted(unknown))}")
+    return problems

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from app.checks import check_form
+from app.checks import check_form, check_shared_templates
 from app.config import Settings
 from app.registry import FormError, load_catalogue
 from app.validation import SubmissionInvalid
@@ -21,7 +21,7 @@ def cmd_check_forms(settings: Settings, _args: argparse.Namespace) -> int:
     except FormError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1
-    problems: list[str] = []
+    problems = check_shared_templates(settings.templates_dir)
     for form_id, form in catalogue.forms.items():
         problems += check_form(form, catalogue.examples[form_id])
     for p in problems:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import logging
 import os
 import platform
@@ -67,6 +68,7 @@ class Result:
     issue_ms: list[float]  # wall time of each timed issue_document()
     cpu_ms: list[float]  # this process's CPU time in the same calls (wall >> cpu: the machine was busy)
     rest_ms: list[float]  # the part of each issue outside rendering (transaction, counter, sha256, row)
+    gc: GcTimer  # Python's garbage collector during the timed issues
     breakdown_ms: dict[str, float]
     lo_ms: list[float]
 
@@ -77,6 +79,22 @@ class Result:
     @property
     def p95(self) -> float:
         return percentile(self.issue_ms, 95)
+
+
+class GcTimer:
+    """Time spent in Python's cyclic garbage collector while installed (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.ms = {0: 0.0, 1: 0.0, 2: 0.0}
+        self.count = {0: 0, 1: 0, 2: 0}
+        self._t0 = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.ms[info["generation"]] += (time.perf_counter() - self._t0) * 1000
+            self.count[info["generation"]] += 1
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -118,8 +136,8 @@ def make_desk(work: Path) -> Desk:
 
 def measure_issue(
     desk: Desk, form_id: str, data: dict[str, Any], n: int, warmup: int
-) -> tuple[list[float], list[float], list[float], Any]:
-    """n issues after `warmup` untimed ones: wall ms, CPU ms, non-rendering ms, and the last index row.
+) -> tuple[list[float], list[float], list[float], GcTimer, Any]:
+    """n issues after `warmup` untimed ones: wall ms, CPU ms, non-rendering ms, GC time, last index row.
 
     The non-rendering part is issue time minus app.issue._render_files (PDF + DOCX), which is
     wrapped with a timer for the duration of the measurement.
@@ -135,7 +153,9 @@ def measure_issue(
         return pages
 
     wall, cpu, rest = [], [], []
+    gc_timer = GcTimer()
     app.issue._render_files = timed_render_files
+    gc.callbacks.append(gc_timer)
     try:
         for _ in range(n):
             ms, cpu_ms, row = timed_cpu(lambda: issue_document(desk, form_id, data))
@@ -144,7 +164,8 @@ def measure_issue(
             rest.append(ms - render_ms[-1])
     finally:
         app.issue._render_files = render_files
-    return wall, cpu, rest, row
+        gc.callbacks.remove(gc_timer)
+    return wall, cpu, rest, gc_timer, row
 
 
 def measure_breakdown(
@@ -175,8 +196,7 @@ def measure_breakdown(
     for name, fn in steps.items():
         fn()  # one untimed call per step
         out[name] = statistics.median(timed(fn)[0] for _ in range(n))
-    # render_pdf split in two, each iteration on a freshly laid-out document (as render_pdf does)
-    def layout() -> Any:
+    def layout() -> Any:  # render_pdf's first half; each write_pdf below gets a fresh layout
         return weasyprint.HTML(string=html, base_url=str(desk.templates_dir)).render(font_config=font_config)
 
     layout_ms, write_ms = [], []
@@ -219,10 +239,10 @@ def measure_libreoffice(docx: Path, scratch: Path, runs: int = LO_RUNS) -> list[
 
 def bench_form(desk: Desk, form_id: str, n: int, warmup: int, scratch: Path) -> Result:
     data = jsonable(desk.catalogue.examples[form_id])
-    wall, cpu, rest, last = measure_issue(desk, form_id, data, n, warmup)
+    wall, cpu, rest, gc_timer, last = measure_issue(desk, form_id, data, n, warmup)
     breakdown = measure_breakdown(desk, form_id, data, n, scratch)
     lo_ms = measure_libreoffice(desk.output_dir / last.docx_path, scratch)
-    return Result(form_id, last.pages, wall, cpu, rest, breakdown, lo_ms)
+    return Result(form_id, last.pages, wall, cpu, rest, gc_timer, breakdown, lo_ms)
 
 
 def report(r: Result) -> None:
@@ -232,6 +252,9 @@ def report(r: Result) -> None:
           f"min {min(xs):7.1f}  max {max(xs):7.1f}  ms")
     print(f"  CPU time of the same calls: p50 {percentile(r.cpu_ms, 50):.1f}  p95 {percentile(r.cpu_ms, 95):.1f} ms;"
           f"  outside rendering (db, counter, sha256, row): p50 {percentile(r.rest_ms, 50):.1f} ms")
+    gc_ms = sum(r.gc.ms.values())
+    print(f"  garbage collector: {gc_ms / len(xs):.1f} ms per issue on average; {r.gc.count[2]} full (gen-2) "
+          f"collections in {len(xs)} issues took {r.gc.ms[2]:.0f} ms in all")
     print("breakdown (median ms, steps run separately):")
     for name, ms in r.breakdown_ms.items():
         print(f"  {name:<13}{ms:8.1f}  {100 * ms / r.p50:5.1f} % of issue p50")

@@ -97,3 +97,18 @@ def test_own_html_template_may_only_use_declared_fields(tmp_path: Path) -> None:
     problems = check_form(spec, example)
     assert any("undeclared_thing" in p for p in problems)
     assert not any("name," in p for p in problems)
+
+
+def test_shared_word_template_uses_only_supplied_names(tmp_path: Path) -> None:
+    from docx import Document
+
+    from app.checks import check_shared_templates
+    from tests.conftest import ROOT
+
+    assert check_shared_templates(ROOT / "templates") == []
+    for name in ("document.html", "print.css"):
+        shutil.copy(ROOT / "templates" / name, tmp_path / name)
+    doc = Document(str(ROOT / "templates" / "document.docx"))
+    doc.add_paragraph("{{ owner_secret }}")
+    doc.save(str(tmp_path / "document.docx"))
+    assert any("owner_secret" in p for p in check_shared_templates(tmp_path))

@@ -25,6 +25,8 @@ from app.render.model import Document
 from app.render.qr import qr_png
 
 EAST_ASIAN_FONT = "宋体"
+# the names the Word template may use; check-forms verifies templates/document.docx against them
+DOCX_CONTEXT = frozenset({"company", "number", "title", "verify_url", "sample_note", "body"})
 RED = RGBColor(0xD4, 0x00, 0x00)
 ALIGN = {
     "left": WD_ALIGN_PARAGRAPH.LEFT,
@@ -50,6 +52,7 @@ def render_docx(doc: Document, template: Path, out: Path) -> None:
         "sample_note": "样张：仅供核对，未编号、未登记，不作正式文书使用" if doc.sample else "",
         "body": sub,
     }
+    assert set(context) == DOCX_CONTEXT
     tpl.render(context, autoescape=True)
     if doc.orientation == "landscape":
         for section in tpl.docx.sections:
