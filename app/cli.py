@@ -36,7 +36,8 @@ def cmd_check_forms(settings: Settings, _args: argparse.Namespace) -> int:
 def _desk(settings: Settings) -> Any:
     from app.web.main import build_desk
 
-    return build_desk(settings)
+    # a one-shot command issues a single document: a Word worker process would only cost start-up time
+    return build_desk(settings.model_copy(update={"docx_workers": 0}))
 
 
 def _read_data(path: str) -> Any:
@@ -119,6 +120,14 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build_fonts(settings: Settings, _args: argparse.Namespace) -> int:
+    from app.render.fonts import build_fonts
+
+    for path in build_fonts(settings.templates_dir / "fonts"):
+        print(f"✓ {path}（{path.stat().st_size // 1024} KB）")
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import logging
 
@@ -151,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("check-forms", help="检查全部表单定义、示例数据与模板")
     p.set_defaults(func=cmd_check_forms)
+    p = sub.add_parser("build-fonts", help="生成打印用的精简中文字体（安装时运行一次，约 1 分钟）")
+    p.set_defaults(func=cmd_build_fonts)
     p = sub.add_parser("issue", help="开具一份文书")
     p.add_argument("form_id")
     p.add_argument("--data", required=True, help="JSON 或 TOML 数据文件（- 为标准输入）")

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # how retain_until is counted: "issue" (from the issue date) or "next-year" (from 1 January after)
     retention_rule: str = "issue"
     long_term_years: int = 30
+    # worker processes that render Word files beside the PDF (0: render them in the issuing process)
+    docx_workers: int = 1
     host: str = "127.0.0.1"
     port: int = 8000
 

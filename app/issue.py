@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import tempfile
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,8 @@ from app.index.repository import get_by_number, mark_voided, next_counter_value
 from app.numbering import counter_key, document_day, format_number
 from app.registry import Catalogue
 from app.render.docx import render_docx
-from app.render.html import render_html
 from app.render.model import Letterhead, build_document, format_value, resolve_text
-from app.render.pdf import render_pdf
+from app.render.pdf import render_document_pdf
 from app.retention import retain_until
 from app.specs import FormSpec
 from app.validation import FieldError, SubmissionInvalid, validate_submission
@@ -66,6 +66,8 @@ class Desk:
     default_project: str
     retention_rule: str = "issue"
     long_term_years: int = 30
+    # a process pool that renders Word files while this process renders the PDF (None: in-process)
+    docx_pool: Executor | None = None
     docx_template: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -172,7 +174,7 @@ def preview_document(desk: Desk, form_id: str, data: Any, *, project: str | None
     )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "preview.pdf"
-        render_pdf(render_html(doc, desk.templates_dir, form.templates.get(".html")), out, desk.templates_dir)
+        render_document_pdf(doc, desk.templates_dir, form.templates.get(".html"), out)
         return out.read_bytes()
 
 
@@ -218,9 +220,15 @@ def _render_files(
     os.close(fd_docx)
     try:
         try:
-            html = render_html(doc, desk.templates_dir, form.templates.get(".html"))
-            pages = render_pdf(html, Path(tmp_pdf), desk.templates_dir)
-            render_docx(doc, desk.docx_template, Path(tmp_docx))
+            # the Word file is drawn in a worker process, when there is one, while the PDF is laid out here
+            word = (
+                desk.docx_pool.submit(render_docx, doc, desk.docx_template, Path(tmp_docx)) if desk.docx_pool else None
+            )
+            pages = render_document_pdf(doc, desk.templates_dir, form.templates.get(".html"), Path(tmp_pdf))
+            if word is None:
+                render_docx(doc, desk.docx_template, Path(tmp_docx))
+            else:
+                word.result(timeout=120)
         except Exception as exc:
             log.exception("rendering %s failed", number)
             raise RenderFailed(f"生成文书文件失败（{type(exc).__name__}），未占用编号，请稍后重试或联系管理员") from exc

@@ -52,6 +52,7 @@ from app.render.html import render_html
 from app.render.model import Letterhead, build_document
 from app.render.pdf import harfbuzz_subset_available, render_pdf
 from app.validation import validate_submission
+from app.web.main import docx_pool, tune_gc
 from app.web.schema import jsonable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,8 +120,8 @@ def timed_cpu(fn: Callable[[], Any]) -> tuple[float, float, Any]:
     return ms, (time.process_time() - c0) * 1000, result
 
 
-def make_desk(work: Path) -> Desk:
-    """A Desk like tests/conftest.py's, on a fresh SQLite database and output folder under `work`."""
+def make_desk(work: Path, docx_workers: int) -> Desk:
+    """A Desk as `docdesk serve` builds it (Word worker pool, GC tuned), on a fresh SQLite database."""
     db = Database(f"sqlite:///{work / 'index.db'}")
     db.migrate()
     return Desk(
@@ -131,6 +132,7 @@ def make_desk(work: Path) -> Desk:
         base_url="http://docdesk.bench",
         projects=PROJECTS,
         default_project="HL",
+        docx_pool=docx_pool(docx_workers),
     )
 
 
@@ -168,9 +170,7 @@ def measure_issue(
     return wall, cpu, rest, gc_timer, row
 
 
-def measure_breakdown(
-    desk: Desk, form_id: str, data: dict[str, Any], n: int, scratch: Path
-) -> dict[str, float]:
+def measure_breakdown(desk: Desk, form_id: str, data: dict[str, Any], n: int, scratch: Path) -> dict[str, float]:
     """Median ms of each issuing step, run separately on the same data (n runs each step)."""
     form = desk.form(form_id)
     letterhead = PROJECTS["HL"]
@@ -179,8 +179,14 @@ def measure_breakdown(
     font_config = FontConfiguration()
 
     def model() -> Any:
-        return build_document(form, clean, number="HL-BENCH-000001", issue_date=dt.date.today(),
-                              letterhead=letterhead, verify_url=desk.verify_url("bench-token"))
+        return build_document(
+            form,
+            clean,
+            number="HL-BENCH-000001",
+            issue_date=dt.date.today(),
+            letterhead=letterhead,
+            verify_url=desk.verify_url("bench-token"),
+        )
 
     def model_and_html() -> str:
         return render_html(model(), desk.templates_dir, template)
@@ -196,6 +202,7 @@ def measure_breakdown(
     for name, fn in steps.items():
         fn()  # one untimed call per step
         out[name] = statistics.median(timed(fn)[0] for _ in range(n))
+
     def layout() -> Any:  # render_pdf's first half; each write_pdf below gets a fresh layout
         return weasyprint.HTML(string=html, base_url=str(desk.templates_dir)).render(font_config=font_config)
 
@@ -220,8 +227,17 @@ def measure_libreoffice(docx: Path, scratch: Path, runs: int = LO_RUNS) -> list[
         return []
     profile = Path(tempfile.mkdtemp(prefix="lo-profile-", dir="/tmp"))
     outdir = scratch / "lo"
-    cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-           "--convert-to", "pdf", "--outdir", str(outdir), str(docx)]
+    cmd = [
+        soffice,
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--norestore",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(outdir),
+        str(docx),
+    ]
     pdf = outdir / (docx.stem + ".pdf")
     times = []
     try:
@@ -248,25 +264,35 @@ def bench_form(desk: Desk, form_id: str, n: int, warmup: int, scratch: Path) -> 
 def report(r: Result) -> None:
     xs = r.issue_ms
     print(f"\n== {r.form_id} ({r.pages} page{'s' if r.pages != 1 else ''}), {len(xs)} issues ==")
-    print(f"issue_document  p50 {r.p50:7.1f}  p95 {r.p95:7.1f}  mean {statistics.fmean(xs):7.1f}  "
-          f"min {min(xs):7.1f}  max {max(xs):7.1f}  ms")
-    print(f"  CPU time of the same calls: p50 {percentile(r.cpu_ms, 50):.1f}  p95 {percentile(r.cpu_ms, 95):.1f} ms;"
-          f"  outside rendering (db, counter, sha256, row): p50 {percentile(r.rest_ms, 50):.1f} ms")
+    print(
+        f"issue_document  p50 {r.p50:7.1f}  p95 {r.p95:7.1f}  mean {statistics.fmean(xs):7.1f}  "
+        f"min {min(xs):7.1f}  max {max(xs):7.1f}  ms"
+    )
+    print(
+        f"  CPU time of the same calls: p50 {percentile(r.cpu_ms, 50):.1f}  p95 {percentile(r.cpu_ms, 95):.1f} ms;"
+        f"  outside rendering (db, counter, sha256, row): p50 {percentile(r.rest_ms, 50):.1f} ms"
+    )
     gc_ms = sum(r.gc.ms.values())
-    print(f"  garbage collector: {gc_ms / len(xs):.1f} ms per issue on average; {r.gc.count[2]} full (gen-2) "
-          f"collections in {len(xs)} issues took {r.gc.ms[2]:.0f} ms in all")
+    print(
+        f"  garbage collector: {gc_ms / len(xs):.1f} ms per issue on average; {r.gc.count[2]} full (gen-2) "
+        f"collections in {len(xs)} issues took {r.gc.ms[2]:.0f} ms in all"
+    )
     print("breakdown (median ms, steps run separately):")
     for name, ms in r.breakdown_ms.items():
         print(f"  {name:<13}{ms:8.1f}  {100 * ms / r.p50:5.1f} % of issue p50")
     steps = sum(v for k, v in r.breakdown_ms.items() if not k.startswith(" "))
-    print(f"  {'sum':<13}{steps:8.1f}  (+ outside rendering {percentile(r.rest_ms, 50):.1f} = "
-          f"{steps + percentile(r.rest_ms, 50):.1f} vs issue p50 {r.p50:.1f})")
+    print(
+        f"  {'sum':<13}{steps:8.1f}  (+ outside rendering {percentile(r.rest_ms, 50):.1f} = "
+        f"{steps + percentile(r.rest_ms, 50):.1f} vs issue p50 {r.p50:.1f})"
+    )
     if not r.lo_ms:
         print("LibreOffice: soffice not found, skipped")
         return
     lo = statistics.median(r.lo_ms)
-    print(f"LibreOffice convert-to pdf ({len(r.lo_ms)} runs after 1 warm-up): median {lo:7.1f}  "
-          f"min {min(r.lo_ms):7.1f} ms")
+    print(
+        f"LibreOffice convert-to pdf ({len(r.lo_ms)} runs after 1 warm-up): median {lo:7.1f}  "
+        f"min {min(r.lo_ms):7.1f} ms"
+    )
     print(f"ratio LibreOffice median / issue p95 = {lo / r.p95:.1f}x   / issue p50 = {lo / r.p50:.1f}x")
     print(verdict(r))
 
@@ -275,26 +301,38 @@ def verdict(r: Result) -> str:
     p95_ok = r.p95 <= TARGET_P95_MS
     ratio = statistics.median(r.lo_ms) / r.p95 if r.lo_ms else float("nan")
     ratio_ok = ratio >= TARGET_RATIO
-    return (f"p95 {r.p95:.0f} ms <= {TARGET_P95_MS:.0f} ms: {'PASS' if p95_ok else 'FAIL'};  "
-            f"ratio {ratio:.1f}x >= {TARGET_RATIO:.0f}x: {'PASS' if ratio_ok else 'FAIL'}")
+    return (
+        f"p95 {r.p95:.0f} ms <= {TARGET_P95_MS:.0f} ms: {'PASS' if p95_ok else 'FAIL'};  "
+        f"ratio {ratio:.1f}x >= {TARGET_RATIO:.0f}x: {'PASS' if ratio_ok else 'FAIL'}"
+    )
 
 
 def summary_line(r: Result) -> str:
     lo = statistics.median(r.lo_ms) if r.lo_ms else float("nan")
-    return (f"{r.form_id:<22}{r.pages:>3} p  p50 {r.p50:6.1f}  p95 {r.p95:6.1f}  LO {lo:7.1f} ms  "
-            f"LO/p95 {lo / r.p95:4.1f}x  LO/p50 {lo / r.p50:4.1f}x  | {verdict(r)}")
+    return (
+        f"{r.form_id:<22}{r.pages:>3} p  p50 {r.p50:6.1f}  p95 {r.p95:6.1f}  LO {lo:7.1f} ms  "
+        f"LO/p95 {lo / r.p95:4.1f}x  LO/p50 {lo / r.p50:4.1f}x  | {verdict(r)}"
+    )
 
 
 def machine_facts() -> None:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     soffice = libreoffice_cmd()
     lo_version = "not installed"
     if soffice:
         lo_version = subprocess.run([soffice, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"cpus {os.cpu_count()} ({cpu}), load {os.getloadavg()[0]:.2f}")
-    print(f"python {platform.python_version()}, weasyprint {weasyprint.__version__}, "
-          f"libharfbuzz-subset {'yes' if harfbuzz_subset_available() else 'NO (expect ~48x slower PDFs)'}")
+    print(
+        f"python {platform.python_version()}, weasyprint {weasyprint.__version__}, "
+        f"libharfbuzz-subset {'yes' if harfbuzz_subset_available() else 'NO (expect ~48x slower PDFs)'}"
+    )
     print(f"libreoffice: {lo_version}")
 
 
@@ -305,6 +343,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--form", default="arrears-reminder-1", help="form id (default arrears-reminder-1)")
     parser.add_argument("--all", action="store_true", help="also run repair-order (4 copies = 4 pages)")
     parser.add_argument("--out", type=Path, help="keep the database and files in a new folder under DIR")
+    parser.add_argument(
+        "--docx-workers",
+        type=int,
+        default=1,
+        help="Word renderer processes beside the PDF, as the server runs (0: in-process)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -315,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tempfile.mkdtemp(prefix="bench-issue-", dir=args.out))
     else:
         work = Path(tempfile.mkdtemp(prefix="bench-issue-"))
-    desk = make_desk(work)
+    desk = make_desk(work, args.docx_workers)
+    tune_gc()
+    print(f"configuration: docx workers {args.docx_workers}, gc tuned as in `docdesk serve`")
     try:
         scratch = work / "scratch"
         scratch.mkdir()
@@ -330,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(summary_line(r))
     finally:
         desk.db.dispose()
+        if desk.docx_pool is not None:
+            desk.docx_pool.shutdown()
         if args.out:
             print(f"\nfiles kept in {work}")
         else:

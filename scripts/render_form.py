@@ -13,9 +13,8 @@ from pathlib import Path
 
 from app.registry import load_catalogue
 from app.render.docx import render_docx
-from app.render.html import render_html
 from app.render.model import Letterhead, build_document
-from app.render.pdf import render_pdf
+from app.render.pdf import render_document_pdf
 from app.validation import validate_submission
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,8 +41,7 @@ def main() -> None:
             letterhead=lh,
             verify_url="http://127.0.0.1:8000/v/abcdefABCDEF1234",
         )
-        html = render_html(doc, ROOT / "templates", form.templates.get(".html"))
-        pages = render_pdf(html, out / f"{fid}.pdf", ROOT / "templates")
+        pages = render_document_pdf(doc, ROOT / "templates", form.templates.get(".html"), out / f"{fid}.pdf")
         render_docx(doc, ROOT / "templates" / "document.docx", out / f"{fid}.docx")
         subprocess.run(["pdftoppm", "-r", "80", "-png", str(out / f"{fid}.pdf"), str(out / fid)], check=True)
         text = subprocess.run(

@@ -87,7 +87,7 @@ def test_cjk_font_is_embedded(desk: Desk) -> None:
     fonts = subprocess.run(
         ["pdffonts", str(desk.output_dir / doc.pdf_path)], capture_output=True, text=True, check=True
     ).stdout
-    cjk = [line for line in fonts.splitlines() if "CJK" in line]
+    cjk = [line for line in fonts.splitlines() if "Serif-SC" in line or "CJK" in line]
     assert cjk, fonts
     assert all(" yes yes " in line for line in cjk), fonts
 
@@ -116,7 +116,7 @@ def test_unknown_project_is_a_field_error(desk: Desk) -> None:
     assert info.value.errors[0].label == "项目"
 
 
-@pytest.mark.parametrize("broken", ["render_pdf", "render_docx"])
+@pytest.mark.parametrize("broken", ["render_document_pdf", "render_docx"])
 def test_render_failure_leaves_no_number_file_or_row(desk: Desk, monkeypatch: pytest.MonkeyPatch, broken: str) -> None:
     import app.issue
 
@@ -219,3 +219,17 @@ def test_project_seal_image_is_printed(desk: Desk, tmp_path: Path) -> None:
     assert images(desk.output_dir / sealed.pdf_path) > images(desk.output_dir / plain.pdf_path)
     assert "公司印章" in pdf_text(desk.output_dir / plain.pdf_path)
     assert "公司印章" not in pdf_text(desk.output_dir / sealed.pdf_path)
+
+
+def test_word_files_rendered_in_a_worker_process_match(desk: Desk) -> None:
+    from app.web.main import docx_pool
+
+    pool = docx_pool(1)
+    assert pool is not None
+    try:
+        desk.docx_pool = pool
+        doc = issue_document(desk, "all-types", example(desk.catalogue, "all-types"), now=NOW)
+    finally:
+        pool.shutdown()
+    word = squash(docx_text(desk.output_dir / doc.docx_path))
+    assert doc.number in word and "杭州安居装饰工程有限公司" in word and "份号2/2" in word

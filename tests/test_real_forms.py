@@ -14,9 +14,8 @@ import yaml
 
 from app.checks import check_form
 from app.registry import Catalogue
-from app.render.html import render_html
 from app.render.model import Letterhead, build_document
-from app.render.pdf import render_pdf
+from app.render.pdf import render_document_pdf
 from app.specs import FormSpec
 from app.validation import validate_submission
 from tests.conftest import ROOT, pdf_pages, pdf_text, squash
@@ -76,7 +75,7 @@ def render_to_text(form: FormSpec, data: dict[str, Any], out: Path, layout: bool
         letterhead=LETTERHEAD,
         verify_url="http://docdesk.test/v/x",
     )
-    render_pdf(render_html(doc, ROOT / "templates", form.templates.get(".html")), out, ROOT / "templates")
+    render_document_pdf(doc, ROOT / "templates", form.templates.get(".html"), out)
     # page furniture (running header and footer, copy label, QR caption, seal placeholder) is removed line
     # by line, so a sentence broken by a page end still reads as one; body lines are never touched
     furniture = {"编号：HL-TEST-2026-00001", "扫码验真", LETTERHEAD.company, "公司印章", "签章", "印章"}
@@ -102,7 +101,7 @@ def test_example_pdf_shows_title_and_values(real_catalogue: Catalogue, form_id: 
     assert squash(form.title) in text
     assert pages >= max(1, len(form.copies))
     fonts = subprocess.run(["pdffonts", str(tmp_path / "x.pdf")], capture_output=True, text=True, check=True).stdout
-    cjk = [line for line in fonts.splitlines() if "CJK" in line]
+    cjk = [line for line in fonts.splitlines() if "Serif-SC" in line or "CJK" in line]
     assert cjk and all(" yes yes " in line for line in cjk), fonts
     for f in form.fields:
         value = clean.get(f.key)

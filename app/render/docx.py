@@ -35,6 +35,11 @@ ALIGN = {
 }
 
 
+def warm_up() -> None:
+    """Import and first-use costs paid once in a worker process before the first real document."""
+    DocxTemplate  # noqa: B018 - the import above is the work
+
+
 def render_docx(doc: Document, template: Path, out: Path) -> None:
     """Fill the Word template with the document and write it to `out`."""
     tpl = DocxTemplate(str(template))

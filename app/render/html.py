@@ -38,14 +38,23 @@ def environment(templates_dir: Path, form_dirs: tuple[Path, ...] = ()) -> Sandbo
     return env
 
 
-def render_html(doc: Document, templates_dir: Path, template: Path | None = None) -> str:
-    """The print HTML of a document; `template` is a form's own .html (extending document.html)."""
+def render_html(doc: Document, templates_dir: Path, template: Path | None = None, body_only: bool = False) -> str:
+    """The print HTML of a document; `template` is a form's own .html (extending document.html).
+
+    body_only: one copy without what differs between copies (label, 份号, page footer), to be
+    repeated and overlaid with render_copy_marks().
+    """
     folders = (template.parent,) if template else ()
     env = environment(templates_dir, folders)
     tpl = env.get_template(template.name if template else "document.html")
-    css = (templates_dir / "print.css").read_text(encoding="utf-8")
     seal_src = ""
     if doc.seal_image:
         data = Path(doc.seal_image).read_bytes()
         seal_src = "data:image/png;base64," + base64.b64encode(data).decode()
-    return tpl.render(doc=doc, css=Markup(css), qr_svg=Markup(qr_svg(doc.verify_url)), seal_src=seal_src)
+    return tpl.render(doc=doc, qr_svg=Markup(qr_svg(doc.verify_url)), seal_src=seal_src, body_only=body_only)
+
+
+def render_copy_marks(doc: Document, templates_dir: Path, pages_per_copy: int) -> str:
+    """HTML of the per-copy marks: copy label, 份号 and page footer, one page per body page."""
+    tpl = environment(templates_dir).get_template("copy-marks.html")
+    return tpl.render(doc=doc, pages_per_copy=pages_per_copy)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import multiprocessing
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +21,7 @@ from app.config import Settings
 from app.index.db import Database
 from app.issue import Desk, DocumentNotFound, InvalidAction, RenderFailed, UnknownForm
 from app.registry import load_catalogue
+from app.render.docx import warm_up
 from app.render.model import Letterhead
 from app.render.pdf import harfbuzz_subset_available
 from app.validation import SubmissionInvalid
@@ -24,6 +30,27 @@ from app.web.api import FileMissing, error_json
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
+
+
+def tune_gc() -> None:
+    """Freeze what start-up loaded and collect less often.
+
+    A full collection over the long-lived objects of fonts, forms and templates costs 125-160 ms
+    and landed on ~10 % of issues (their p95); frozen objects are no longer scanned.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
+def docx_pool(workers: int) -> Executor | None:
+    """A warm pool of Word renderers (spawned, so no locks or threads are inherited)."""
+    if workers <= 0:
+        return None
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for f in [pool.submit(warm_up) for _ in range(workers)]:
+        f.result()
+    return pool
 
 
 def build_desk(settings: Settings) -> Desk:
@@ -48,6 +75,7 @@ def build_desk(settings: Settings) -> Desk:
         default_project=settings.default_project,
         retention_rule=settings.retention_rule,
         long_term_years=settings.long_term_years,
+        docx_pool=docx_pool(settings.docx_workers),
     )
 
 
@@ -55,12 +83,22 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
     settings = settings or Settings()
     if not harfbuzz_subset_available():
         log.warning("未找到 libharfbuzz-subset0：PDF 生成会慢约 48 倍，请安装该系统包")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool = app.state.desk.docx_pool
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="DocDesk 物业文书台",
         description="表单校验、编号、生成 Word/PDF、登记归档。所有错误信息为中文。",
         version="0.1.0",
     )
     app.state.desk = desk or build_desk(settings)
+    tune_gc()
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
