@@ -10,6 +10,7 @@ user data never becomes template code or XML.
 from __future__ import annotations
 
 import io
+from copy import deepcopy as copy_element
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,20 @@ def render_docx(doc: Document, template: Path, out: Path) -> None:
     """Fill the Word template with the document and write it to `out`."""
     tpl = DocxTemplate(str(template))
     sub = tpl.new_subdoc()
-    qr = qr_png(doc.verify_url)
-    for i, copy in enumerate(doc.copies):
-        _copy(sub, doc, copy, qr)
-        if i < len(doc.copies) - 1:
-            sub.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    body = sub.element.body
+    existing = set(body)
+    label_run, serial_run = _copy(sub, doc, doc.copies[0], qr_png(doc.verify_url))
+    first = [el for el in body if el not in existing and el.tag != qn("w:sectPr")]
+    # the other copies are clones of the first (building the XML again costs ~70 ms a copy); only the
+    # copy label and the 份号 differ, found in each clone at the same place as in the first copy
+    marks = [_locate(first, r) for r in (label_run, serial_run) if r is not None]
+    for copy in doc.copies[1:]:
+        sub.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        clones = [copy_element(el) for el in first]
+        for el in clones:
+            _append_body(body, el)
+        for (k, j), text in zip(marks, _mark_texts(copy), strict=True):
+            list(clones[k].iter(qn("w:t")))[j].text = text
     context = {
         "company": doc.company,
         "number": doc.number,
@@ -66,11 +76,35 @@ def render_docx(doc: Document, template: Path, out: Path) -> None:
     tpl.save(str(out))
 
 
-def _copy(sub: Any, doc: Document, copy: Any, qr: bytes) -> None:
+def _mark_texts(copy: Any) -> list[str]:
+    return [f"【{copy.label}】", f"    份号 {copy.serial}"] if copy.label else []
+
+
+def _locate(elements: list[Any], run: Any) -> tuple[int, int]:
+    """(index of the top element holding the run's text, index of that w:t among the element's w:t)."""
+    target = run._element.find(qn("w:t"))
+    for k, el in enumerate(elements):
+        texts = list(el.iter(qn("w:t")))
+        if target in texts:
+            return k, texts.index(target)
+    raise ValueError("copy mark not found")
+
+
+def _append_body(body: Any, element: Any) -> None:
+    sect = body.find(qn("w:sectPr"))
+    if sect is not None:
+        sect.addprevious(element)
+    else:
+        body.append(element)
+
+
+def _copy(sub: Any, doc: Document, copy: Any, qr: bytes) -> tuple[Any, Any]:
+    """Build one copy; return the runs holding its copy label and its 份号 (None without copies)."""
+    label_run = serial_run = None
     if copy.label:
         p = sub.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        _run(p, f"【{copy.label}】", size=9)
+        label_run = _run(p, _mark_texts(copy)[0], size=9)
     head = sub.add_table(rows=1, cols=3)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
     head.autofit = False
@@ -80,16 +114,16 @@ def _copy(sub: Any, doc: Document, copy: Any, qr: bytes) -> None:
     _para(left, "扫码验真", size=6.5, align="left", first=False)
     _para(mid, doc.company, size=12, align="center")
     _para(mid, doc.title, size=18, bold=True, align="center", first=False)
-    number = f"编号：{doc.number}"
+    number = _para(mid, f"编号：{doc.number}", size=10, align="center", first=False)
     if copy.label:
-        number += f"    份号 {copy.serial}"
-    _para(mid, number, size=10, align="center", first=False)
+        serial_run = _run(number, _mark_texts(copy)[1], size=10)
     if doc.sample:
         p = sub.add_paragraph()
         _run(p, "样张：仅供核对，未编号、未登记，不作正式文书使用", size=9, color=RED)
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for block in doc.blocks:
         BLOCKS[block["type"]](sub, block)
+    return label_run, serial_run
 
 
 def _fields(sub: Any, b: dict[str, Any]) -> None:
@@ -129,6 +163,7 @@ def _table(sub: Any, b: dict[str, Any]) -> None:
     _repeat_header(table.rows[0])
     for cell, h in zip(table.rows[0].cells, headers, strict=True):
         _set(cell, h, align="center", shade=True)
+    table.autofit = False
     rows = b["rows"] or [["（无）"] + [""] * (len(headers) - 1)]
     for row in rows:
         for cell, value, align in zip(table.add_row().cells, row, b["aligns"], strict=True):
@@ -136,6 +171,7 @@ def _table(sub: Any, b: dict[str, Any]) -> None:
     if b["total"]:
         for cell, value, align in zip(table.add_row().cells, b["total"], b["aligns"], strict=True):
             _set(cell, value, align=align, bold=True)
+    _widths(table, _column_widths(b["widths"], b["headers"]))
 
 
 def _list(sub: Any, b: dict[str, Any]) -> None:
@@ -218,6 +254,17 @@ BLOCKS = {
 
 
 # ---- python-docx helpers ----
+
+
+def _column_widths(css: list[str | None], headers: list[str]) -> list[Any]:
+    """Word column widths from the form's CSS widths ("26%"); 序号 is narrow, the rest share what is left."""
+    total = 176.0  # the text width of the A4 template in mm
+    fixed = {i: total * float(w[:-1]) / 100 for i, w in enumerate(css) if w and w.endswith("%")}
+    if headers and headers[0] == "序号":
+        fixed.setdefault(0, 10.0)
+    free = [i for i in range(len(headers)) if i not in fixed]
+    rest = max(total - sum(fixed.values()), 10.0 * len(free)) / max(len(free), 1)
+    return [Mm(fixed.get(i, rest)) for i in range(len(headers))]
 
 
 def _mm(css: str) -> float:
