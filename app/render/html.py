@@ -54,7 +54,9 @@ def render_html(doc: Document, templates_dir: Path, template: Path | None = None
     return tpl.render(doc=doc, qr_svg=Markup(qr_svg(doc.verify_url)), seal_src=seal_src, body_only=body_only)
 
 
-def render_copy_marks(doc: Document, templates_dir: Path, pages_per_copy: int) -> str:
-    """HTML of the per-copy marks: copy label, 份号 and page footer, one page per body page."""
+def render_copy_marks(
+    templates_dir: Path, marks: tuple[tuple[str, str], ...], paper: str, orientation: str, pages_per_copy: int
+) -> str:
+    """HTML of the per-copy marks, (label, 份号) per copy, with page footers: one page per body page."""
     tpl = environment(templates_dir).get_template("copy-marks.html")
-    return tpl.render(doc=doc, pages_per_copy=pages_per_copy)
+    return tpl.render(marks=marks, paper=paper, orientation=orientation, pages_per_copy=pages_per_copy)

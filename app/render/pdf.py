@@ -2,7 +2,8 @@
 
 The copies of a document are identical but for the copy label, 份号 and the page footer. Laying out
 and painting the body once and repeating its pages (pikepdf shares the content stream), then
-overlaying a small layer of per-copy marks, makes a four-part 维修单 cost little more than one copy.
+overlaying a layer of per-copy marks (the same for every document of the form, so cached), makes a
+four-part 维修单 cost little more than one copy.
 """
 
 from __future__ import annotations
@@ -63,12 +64,13 @@ def render_document_pdf(doc: Document, templates_dir: Path, template: Path | Non
         return render_pdf(render_html(doc, templates_dir, template), out, templates_dir)
     body = _layout(render_html(doc, templates_dir, template, body_only=True), templates_dir)
     per_copy = len(body.pages)
-    marks = _layout(render_copy_marks(doc, templates_dir, per_copy), templates_dir)
+    marks = tuple((c.label, c.serial) for c in doc.copies)
+    css_mtime = (templates_dir / STYLESHEET).stat().st_mtime
+    overlay_pdf = _copy_marks_pdf(templates_dir, marks, doc.paper, doc.orientation, per_copy, css_mtime)
     with (
         pikepdf.open(io.BytesIO(body.write_pdf(pdf_identifier=False))) as pdf,
-        pikepdf.open(io.BytesIO(marks.write_pdf(pdf_identifier=False))) as overlay,
+        pikepdf.open(io.BytesIO(overlay_pdf)) as overlay,
     ):
-        _unique_subset_tags(overlay, salt=doc.number)
         first = list(pdf.pages)
         for _ in range(len(doc.copies) - 1):
             for page in first:
@@ -79,6 +81,27 @@ def render_document_pdf(doc: Document, templates_dir: Path, template: Path | Non
             page.add_overlay(mark, pikepdf.Rectangle(page.mediabox))
         pdf.save(out, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return len(pdf.pages)
+
+
+@functools.lru_cache(maxsize=64)
+def _copy_marks_pdf(
+    templates_dir: Path,
+    marks: tuple[tuple[str, str], ...],
+    paper: str,
+    orientation: str,
+    per_copy: int,
+    css_mtime: float,
+) -> bytes:
+    """The overlay of per-copy marks; the same for every document of a form with this many pages per copy.
+
+    Cached per process (css_mtime is part of the key so an edited stylesheet is seen).
+    """
+    html = render_copy_marks(templates_dir, marks, paper, orientation, per_copy)
+    with pikepdf.open(io.BytesIO(_layout(html, templates_dir).write_pdf(pdf_identifier=False))) as overlay:
+        _unique_subset_tags(overlay, salt=repr(marks))
+        buf = io.BytesIO()
+        overlay.save(buf)
+        return buf.getvalue()
 
 
 def _unique_subset_tags(pdf: pikepdf.Pdf, salt: str) -> None:
