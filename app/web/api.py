@@ -13,7 +13,7 @@ from app.index.models import IssuedDocument
 from app.index.repository import get_by_number, search
 from app.issue import Desk, DocumentNotFound, issue_document, preview_document, void_document
 from app.specs import KIND_LABELS
-from app.web.schema import form_detail, form_summary
+from app.web.schema import form_detail, form_matches, form_summary, pdf_response
 
 router = APIRouter(prefix="/api", tags=["API"])
 
@@ -67,7 +67,7 @@ def list_forms(request: Request, q: str = "", kind: str = "") -> list[dict[str, 
     for f in forms:
         if kind and f.kind != kind:
             continue
-        if q and q.lower() not in f"{f.id} {f.title} {f.form_code or ''} {' '.join(f.aliases)}".lower():
+        if q and not form_matches(f, q):
             continue
         out.append(form_summary(f))
     return out
@@ -90,11 +90,7 @@ def preview(
     request: Request, form_id: str, data: Annotated[dict[str, Any], Body()], project: str | None = None
 ) -> Response:
     pdf = preview_document(desk_of(request), form_id, data, project=project)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{form_id}-preview.pdf"'},
-    )
+    return pdf_response(pdf, f"{form_id}-preview.pdf")
 
 
 @router.post("/forms/{form_id}/documents", status_code=201, summary="开具文书（编号、生成、登记）")

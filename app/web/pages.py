@@ -17,7 +17,7 @@ from app.render.model import format_value
 from app.specs import ADDRESS_PARTS, KIND_LABELS, FormSpec
 from app.validation import SubmissionInvalid
 from app.web.formdata import parse_posted
-from app.web.schema import jsonable
+from app.web.schema import form_matches, jsonable, pdf_response
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "pages")
@@ -47,7 +47,7 @@ def catalogue(request: Request, q: str = "") -> Response:
     desk = _desk(request)
     groups: dict[str, list[FormSpec]] = {}
     for form in sorted(desk.catalogue.forms.values(), key=lambda f: f.title):
-        if q and q.lower() not in f"{form.id} {form.title} {form.form_code or ''} {' '.join(form.aliases)}".lower():
+        if q and not form_matches(form, q):
             continue
         groups.setdefault(form.kind, []).append(form)
     ordered = [(k, KIND_LABELS[k], groups[k]) for k in KIND_LABELS if k in groups]
@@ -116,11 +116,7 @@ async def preview_page(request: Request, form_id: str) -> Response:
         pdf = preview_document(desk, form_id, data, project=project)
     except SubmissionInvalid as exc:
         return _form_page(request, form, data, [e.as_dict() for e in exc.errors], project, 422)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{form_id}-preview.pdf"'},
-    )
+    return pdf_response(pdf, f"{form_id}-preview.pdf")
 
 
 @router.post("/forms/{form_id}/issue")

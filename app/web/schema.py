@@ -5,9 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from fastapi.responses import Response
+
 from app.specs import ColumnSpec, FieldSpec, FormSpec
 
 _FORMATS = {"date": "date", "datetime": "date-time", "time": "time"}
+
+
+def form_matches(form: FormSpec, q: str) -> bool:
+    """Catalogue search: the text appears in the id, title, form code or an alias (case-insensitive)."""
+    haystack = f"{form.id} {form.title} {form.form_code or ''} {' '.join(form.aliases)}".lower()
+    return q.strip().lower() in haystack
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    """A PDF shown in the browser (not downloaded), e.g. a 样张 preview."""
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
+    )
 
 
 def form_summary(form: FormSpec) -> dict[str, Any]:
