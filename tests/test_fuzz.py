@@ -12,8 +12,9 @@ from app.registry import Catalogue
 from app.validation import SubmissionInvalid, validate_submission
 from tests.conftest import ROOT
 
+SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=30)
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    SCALARS | st.floats(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
@@ -36,9 +37,27 @@ def test_validation_never_crashes(real_catalogue: Catalogue, form_index: int, ju
     assert set(clean) == {f.key for f in form.fields}
 
 
+# what a JSON client can send: no NaN or infinity (those are tested as raw bodies below)
+WIRE_JSON = st.recursive(
+    SCALARS | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=JSON)
+@given(body=WIRE_JSON)
 def test_api_answers_junk_bodies_without_a_server_error(client: TestClient, body: Any) -> None:
     for url in ("/api/forms/arrears-reminder-1/documents", "/api/forms/arrears-reminder-1/preview"):
         r = client.post(url, json=body)
         assert r.status_code in (200, 201, 422), (url, body, r.text)
+
+
+def test_nan_and_infinity_in_a_raw_body_are_field_errors(client: TestClient) -> None:
+    body = b'{"data": {"items": [{"fee_item": "x", "period": "y", "amount": NaN, "late_fee": Infinity}]}}'
+    r = client.post(
+        "/api/forms/arrears-reminder-1/documents", content=body, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422
+    fields = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert "不是数字" in fields["items[1].amount"] and "不是数字" in fields["items[1].late_fee"]
