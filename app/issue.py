@@ -15,7 +15,7 @@ import logging
 import os
 import secrets
 import tempfile
-from concurrent.futures import Executor
+from concurrent.futures import Executor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,17 +219,18 @@ def _render_files(
     os.close(fd_pdf)
     os.close(fd_docx)
     try:
+        # the Word file is drawn in a worker process, when there is one, while the PDF is laid out here
+        word = desk.docx_pool.submit(render_docx, doc, desk.docx_template, Path(tmp_docx)) if desk.docx_pool else None
         try:
-            # the Word file is drawn in a worker process, when there is one, while the PDF is laid out here
-            word = (
-                desk.docx_pool.submit(render_docx, doc, desk.docx_template, Path(tmp_docx)) if desk.docx_pool else None
-            )
             pages = render_document_pdf(doc, desk.templates_dir, form.templates.get(".html"), Path(tmp_pdf))
             if word is None:
                 render_docx(doc, desk.docx_template, Path(tmp_docx))
             else:
                 word.result(timeout=120)
         except Exception as exc:
+            if word is not None:
+                # let the worker finish with its temporary file before it is removed below
+                wait([word], timeout=120)
             log.exception("rendering %s failed", number)
             raise RenderFailed(f"生成文书文件失败（{type(exc).__name__}），未占用编号，请稍后重试或联系管理员") from exc
         for tmp, final in ((tmp_pdf, pdf_path), (tmp_docx, docx_path)):

@@ -233,3 +233,23 @@ def test_word_files_rendered_in_a_worker_process_match(desk: Desk) -> None:
         pool.shutdown()
     word = squash(docx_text(desk.output_dir / doc.docx_path))
     assert doc.number in word and "杭州安居装饰工程有限公司" in word and "份号2/2" in word
+
+
+def test_pdf_failure_with_a_word_worker_leaves_no_files(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.issue
+    from app.web.main import docx_pool
+
+    def explode(*_a: object, **_k: object) -> int:
+        raise OSError("disk on fire")
+
+    pool = docx_pool(1)
+    assert pool is not None
+    monkeypatch.setattr(app.issue, "render_document_pdf", explode)
+    try:
+        desk.docx_pool = pool
+        with pytest.raises(RenderFailed):
+            issue_document(desk, "all-types", example(desk.catalogue, "all-types"), now=NOW)
+    finally:
+        pool.shutdown()
+    assert count_rows(desk) == 0
+    assert not [p for p in desk.output_dir.rglob("*") if p.is_file()]

@@ -30,6 +30,7 @@ from app.specs import (
     LongBlock,
     SectionBlock,
     SignaturesBlock,
+    SignPlace,
     TableBlock,
     TextBlock,
 )
@@ -190,8 +191,6 @@ def default_blocks(form: FormSpec) -> list[Block]:
             blocks.append(TableBlock(type="table", field=f.key))
     signs = [f for f in form.fields if f.type == "signature"]
     if signs:
-        from app.specs import SignPlace
-
         blocks.append(SignaturesBlock(type="signatures", places=[SignPlace(label=f.label, field=f.key) for f in signs]))
     blocks.append(IssuerBlock(type="issuer"))
     return blocks
@@ -314,8 +313,6 @@ class _Context:
                 if c.key in block.totals:
                     s = sum((Decimal(str(r[c.key])) for r in rows_data if r.get(c.key) is not None), Decimal(0))
                     total_row[j + (1 if block.numbered else 0)] = format_value(c, str(s))
-            if not block.numbered:
-                total_row[0] = "合计" if not total_row[0] else total_row[0]
         title = spec.label if not block.title else block.title
         if block.style == "list":
             items = []
