@@ -11,7 +11,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from app.numbering import PatternError, check_pattern
 from app.render.docx import DOCX_CONTEXT
-from app.render.model import BUILTINS, placeholders
+from app.render.layouts import layout_blocks
+from app.render.model import BUILTINS
+from app.render.placeholders import placeholders
 from app.specs import FormSpec, IssuerBlock, SectionBlock, TableBlock, TextBlock
 from app.validation import SubmissionInvalid, validate_submission
 
@@ -28,7 +30,7 @@ def check_form(form: FormSpec, example: dict[str, Any]) -> list[str]:
     except PatternError as exc:
         problems.append(f"{where}: {exc}")
     fields = form.field_map
-    for i, block in enumerate(form.blocks):
+    for i, block in enumerate(layout_blocks(form)):
         refs: list[str] = []
         for name in ("field",):
             if hasattr(block, name):
@@ -49,6 +51,8 @@ def check_form(form: FormSpec, example: dict[str, Any]) -> list[str]:
             problems += _check_placeholders(where, f"blocks[{i}]", text, form)
         if isinstance(block, TableBlock) and block.field in fields and fields[block.field].type != "table":
             problems.append(f"{where}: blocks[{i}] 的 “{block.field}” 不是表格字段")
+    for i, paragraph in enumerate(form.body):
+        problems += _check_placeholders(where, f"body[{i}]", paragraph, form)
     if form.subject:
         problems += _check_placeholders(where, "subject", form.subject, form)
     html = form.templates.get(".html")

@@ -256,6 +256,14 @@ class IssuerBlock(Strict):
     seal: bool = True
 
 
+class ApprovalsBlock(Strict):
+    """The 审批 chain of an application: one row per step with 意见, 签字 and 日期, filled in by hand."""
+
+    type: Literal["approvals"]
+    steps: list[str]
+    title: str = "审批意见"
+
+
 class CutBlock(Strict):
     """A dashed cut line between the form and its tear-off part (回执)."""
 
@@ -278,6 +286,7 @@ Block = Annotated[
     | LongBlock
     | SignaturesBlock
     | IssuerBlock
+    | ApprovalsBlock
     | CutBlock
     | SectionBlock,
     Field(discriminator="type"),
@@ -309,6 +318,13 @@ class FormSpec(Strict):
     aliases: list[str] = []
     notes: str = ""  # what was designed because the manuals do not print it
     fields: list[FieldSpec]
+    # the page layout (app/render/layouts.py), by default the one of the form's kind; `blocks`, when
+    # written, replace the layout entirely (tier-A forms whose paper differs)
+    layout: Kind | None = None
+    addressee: str | None = None  # notices and letters: the field printed as the salutation “X：”
+    body: list[str] = []  # fixed paragraphs (notice text, clauses), `{key}` inserts a value
+    approvals: list[str] = []  # the 审批 chain, e.g. ["服务中心意见", "经理审批"]
+    instructions: str = ""  # 填写说明 printed at the foot of the form
     blocks: list[Block] = []
     title_en: str = ""
     paper: Literal["A4", "A5"] = "A4"
@@ -338,7 +354,7 @@ class FormSpec(Strict):
         if dupes:
             raise ValueError(f"字段 key 重复：{', '.join(sorted(dupes))}")
         by_key = {f.key: f for f in self.fields}
-        for name in ("date_field", "valid_from", "valid_to"):
+        for name in ("date_field", "valid_from", "valid_to", "addressee"):
             ref = getattr(self, name)
             if ref is not None and ref not in by_key:
                 raise ValueError(f"{name} = “{ref}” 不是本表的字段")

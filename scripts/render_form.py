@@ -24,10 +24,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("forms", nargs="+")
     ap.add_argument("--out", default="/tmp/forms")
+    ap.add_argument("--forms-dir", default=str(ROOT / "forms"), help="where the form folders are")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    cat = load_catalogue(ROOT / "forms", strict=True)
+    cat = load_catalogue(Path(args.forms_dir), strict=True)
     lh = Letterhead(company="海亮物业管理有限公司", project_name="海亮·锦华花园", project_code="HL")
     for fid in args.forms:
         form = cat.forms[fid]

@@ -228,6 +228,21 @@ def _issuer(sub: Any, b: dict[str, Any]) -> None:
         _run(p, text)
 
 
+def _approvals(sub: Any, b: dict[str, Any]) -> None:
+    headers = ["审批环节", "意见", "签字", "日期"]
+    table = sub.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.autofit = False
+    for cell, h in zip(table.rows[0].cells, headers, strict=True):
+        _set(cell, h, align="center", shade=True)
+    for step in b["steps"]:
+        row = table.add_row()
+        row.height = Mm(14)
+        _set(row.cells[0], step, align="center")
+        _set(row.cells[3], "\u3000\u3000年\u3000\u3000月\u3000\u3000日", align="center")
+    _widths(table, _column_widths(["22%", "44%", "14%", "20%"], headers))
+
+
 def _cut(sub: Any, b: dict[str, Any]) -> None:
     p = sub.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -248,6 +263,7 @@ BLOCKS = {
     "long": _long,
     "signatures": _signatures,
     "issuer": _issuer,
+    "approvals": _approvals,
     "cut": _cut,
     "section": _section,
 }

@@ -9,7 +9,6 @@ literally.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,8 +16,11 @@ from typing import Any
 
 import cn2an
 
+from app.render.layouts import layout_blocks
+from app.render.placeholders import PLACEHOLDER
 from app.specs import (
     ADDRESS_PARTS,
+    ApprovalsBlock,
     Block,
     ChecksBlock,
     ColumnSpec,
@@ -30,7 +32,6 @@ from app.specs import (
     LongBlock,
     SectionBlock,
     SignaturesBlock,
-    SignPlace,
     TableBlock,
     TextBlock,
 )
@@ -44,7 +45,6 @@ BUILTINS = {
     "issue_date": "开具日期",
     "title": "表单名称",
 }
-PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\.([a-z_]+))?(?::([a-z]+))?\}")
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def build_document(
         "title": form.title,
     }
     ctx = _Context(form, data, builtins)
-    blocks = [ctx.resolve(b) for b in (form.blocks or default_blocks(form))]
+    blocks = [ctx.resolve(b) for b in layout_blocks(form)]
     total = len(form.copies) or 1
     copies = [
         Copy(n=c.n, label=c.label, colour=c.colour, holder=c.holder, serial=f"{c.n}/{total}") for c in form.copies
@@ -172,28 +172,6 @@ def build_document(
         orientation=form.orientation,
         meta={"form_id": form.id, "form_code": form.form_code or "", "retention": form.retention},
     )
-
-
-def default_blocks(form: FormSpec) -> list[Block]:
-    """The layout used when a form declares no blocks: fields grid, long texts, tables, signatures."""
-    blocks: list[Block] = []
-    short = [
-        f.key for f in form.fields if f.type not in ("longtext", "table", "multichoice", "signature") and not f.by_hand
-    ]
-    if short:
-        blocks.append(FieldsBlock(type="fields", fields=short))
-    for f in form.fields:
-        if f.type == "longtext":
-            blocks.append(LongBlock(type="long", field=f.key))
-        elif f.type == "multichoice":
-            blocks.append(ChecksBlock(type="checks", field=f.key))
-        elif f.type == "table":
-            blocks.append(TableBlock(type="table", field=f.key))
-    signs = [f for f in form.fields if f.type == "signature"]
-    if signs:
-        blocks.append(SignaturesBlock(type="signatures", places=[SignPlace(label=f.label, field=f.key) for f in signs]))
-    blocks.append(IssuerBlock(type="issuer"))
-    return blocks
 
 
 class _Context:
@@ -286,6 +264,8 @@ class _Context:
                 "seal": block.seal,
                 "seal_label": "公司印章",
             }
+        if isinstance(block, ApprovalsBlock):
+            return {"type": "approvals", "title": block.title, "steps": list(block.steps)}
         if isinstance(block, CutBlock):
             return {"type": "cut", "label": block.label}
         if isinstance(block, SectionBlock):
@@ -337,11 +317,6 @@ class _Context:
             "widths": widths,
             "total": total_row,
         }
-
-
-def placeholders(text: str) -> list[tuple[str, str | None, str | None]]:
-    """The `{key.part:how}` placeholders in a block text, for check-forms."""
-    return [(m.group(1), m.group(2), m.group(3)) for m in PLACEHOLDER.finditer(text)]
 
 
 def resolve_text(form: FormSpec, data: Mapping[str, Any], template: str) -> str:
