@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,19 @@ def check_form(form: FormSpec, example: dict[str, Any]) -> list[str]:
         for e in exc.errors:
             problems.append(f"{form.folder}/example.toml: {e.label}（{e.field}）：{e.message}")
     return problems
+
+
+def check_catalogue(forms: Iterable[FormSpec]) -> list[str]:
+    """Problems between forms: two forms with one number code would issue the same numbers."""
+    by_code: dict[str, list[FormSpec]] = {}
+    for form in forms:
+        by_code.setdefault(form.code, []).append(form)
+    return [
+        f"{same[1].folder}/form.toml: 编号代码 code “{code}” 已被 {', '.join(f.id for f in same[:1])} 使用，"
+        f"同一代码会开出重复的编号，请换一个"
+        for code, same in sorted(by_code.items())
+        if len(same) > 1
+    ]
 
 
 def _check_placeholders(where: str, what: str, text: str, form: FormSpec) -> list[str]:

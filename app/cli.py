@@ -9,19 +9,18 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from app.checks import check_form, check_shared_templates
+from app.checks import check_catalogue, check_form, check_shared_templates
 from app.config import Settings
-from app.registry import FormError, load_catalogue
+from app.registry import load_catalogue
 from app.validation import SubmissionInvalid
 
 
 def cmd_check_forms(settings: Settings, _args: argparse.Namespace) -> int:
-    try:
-        catalogue = load_catalogue(settings.forms_dir, strict=True)
-    except FormError as exc:
-        print(f"✗ {exc}", file=sys.stderr)
-        return 1
-    problems = check_shared_templates(settings.templates_dir)
+    # every broken form is reported, not only the first: one run shows the office manager all there is to fix
+    catalogue = load_catalogue(settings.forms_dir)
+    problems = [str(err) for err in catalogue.broken]
+    problems += check_shared_templates(settings.templates_dir)
+    problems += check_catalogue(catalogue.forms.values())
     for form_id, form in catalogue.forms.items():
         problems += check_form(form, catalogue.examples[form_id])
     for p in problems:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from app.form_finder import FormFinder
 from app.specs import FormSpec
 
 TEMPLATE_SUFFIXES = (".html", ".docx")
@@ -36,6 +38,10 @@ class Catalogue:
 
     def get(self, form_id: str) -> FormSpec | None:
         return self.forms.get(form_id)
+
+    @cached_property
+    def finder(self) -> FormFinder:
+        return FormFinder(self.forms.values())
 
 
 def load_form(folder: Path) -> tuple[FormSpec, dict[str, Any]]:

@@ -15,7 +15,18 @@ def test_forms_list_has_the_promised_shape(client: TestClient) -> None:
     forms = {f["id"]: f for f in client.get("/api/forms").json()}
     assert set(FIRST_FORMS) <= set(forms)
     repair = forms["repair-order"]
-    assert set(repair) == {"id", "title", "kind", "tier", "copies", "retention", "form_code"}
+    assert set(repair) == {
+        "id",
+        "title",
+        "kind",
+        "tier",
+        "copies",
+        "retention",
+        "form_code",
+        "code",
+        "aliases",
+        "source",
+    }
     assert [c["colour"] for c in repair["copies"]] == ["白", "绿", "黄", "蓝"]
     assert (
         repair["copies"][0] == {"n": 1, "name": "存根", "colour": "白", "holder": ""}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,7 +13,7 @@ from app.index.models import IssuedDocument
 from app.index.repository import get_by_number, search
 from app.issue import Desk, DocumentNotFound, issue_document, preview_document, void_document
 from app.specs import KIND_LABELS
-from app.web.schema import form_detail, form_matches, form_summary, pdf_response
+from app.web.schema import form_detail, form_summary, pdf_response
 
 router = APIRouter(prefix="/api", tags=["API"])
 
@@ -61,16 +61,14 @@ def document_summary(doc: IssuedDocument) -> dict[str, Any]:
 
 
 @router.get("/forms", summary="表单目录")
-def list_forms(request: Request, q: str = "", kind: str = "") -> list[dict[str, Any]]:
-    forms = desk_of(request).catalogue.forms.values()
-    out = []
-    for f in forms:
-        if kind and f.kind != kind:
-            continue
-        if q and not form_matches(f, q):
-            continue
-        out.append(form_summary(f))
-    return out
+def list_forms(
+    request: Request,
+    q: Annotated[str, Query(max_length=100, description="名称、别名、表单代码或拼音首字母，如 zxxkz")] = "",
+    kind: Annotated[str, Query(description="类别：" + "、".join(f"{k} {v}" for k, v in KIND_LABELS.items()))] = "",
+) -> list[dict[str, Any]]:
+    if kind and kind not in KIND_LABELS:
+        raise HTTPException(422, f"类别（kind）“{kind}”不存在，可选：{'、'.join(KIND_LABELS)}")
+    return [form_summary(f) for f in desk_of(request).catalogue.finder.find(q, kind)]
 
 
 @router.get("/forms/{form_id}", summary="表单定义与 JSON Schema")

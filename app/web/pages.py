@@ -11,13 +11,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from app.form_finder import seed_name
 from app.index.repository import get_by_number, get_by_token, search
 from app.issue import Desk, DocumentNotFound, InvalidAction, issue_document, preview_document, void_document
 from app.render.model import format_value
 from app.specs import ADDRESS_PARTS, KIND_LABELS, FormSpec
 from app.validation import SubmissionInvalid
 from app.web.formdata import parse_posted
-from app.web.schema import form_matches, jsonable, pdf_response
+from app.web.schema import jsonable, pdf_response
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "pages")
@@ -43,13 +44,16 @@ def error_page(request: Request, status: int, message: str) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def catalogue(request: Request, q: str = "") -> Response:
+def catalogue(request: Request, q: str = "", kind: str = "") -> Response:
     desk = _desk(request)
+    kind = kind if kind in KIND_LABELS else ""
     groups: dict[str, list[FormSpec]] = {}
-    for form in sorted(desk.catalogue.forms.values(), key=lambda f: f.title):
-        if q and not form_matches(form, q):
-            continue
+    # best matches first when searching, alphabetical by title otherwise
+    for form in desk.catalogue.finder.find(q[:100], kind):
         groups.setdefault(form.kind, []).append(form)
+    counts: dict[str, int] = {}
+    for form in desk.catalogue.forms.values():
+        counts[form.kind] = counts.get(form.kind, 0) + 1
     ordered = [(k, KIND_LABELS[k], groups[k]) for k in KIND_LABELS if k in groups]
     return templates.TemplateResponse(
         request,
@@ -57,7 +61,10 @@ def catalogue(request: Request, q: str = "") -> Response:
         {
             "groups": ordered,
             "q": q,
+            "kind": kind,
+            "kinds": [(k, v, counts.get(k, 0)) for k, v in KIND_LABELS.items() if counts.get(k)],
             "total": sum(len(v) for v in groups.values()),
+            "seed_name": seed_name,
             "broken": desk.catalogue.broken,
         },
     )

@@ -12,12 +12,6 @@ from app.specs import ColumnSpec, FieldSpec, FormSpec
 _FORMATS = {"date": "date", "datetime": "date-time", "time": "time"}
 
 
-def form_matches(form: FormSpec, q: str) -> bool:
-    """Catalogue search: the text appears in the id, title, form code or an alias (case-insensitive)."""
-    haystack = f"{form.id} {form.title} {form.form_code or ''} {' '.join(form.aliases)}".lower()
-    return q.strip().lower() in haystack
-
-
 def pdf_response(pdf: bytes, filename: str) -> Response:
     """A PDF shown in the browser (not downloaded), e.g. a 样张 preview."""
     return Response(
@@ -34,6 +28,9 @@ def form_summary(form: FormSpec) -> dict[str, Any]:
         "copies": [{"n": c.n, "name": c.name, "colour": c.colour, "holder": c.holder} for c in form.copies],
         "retention": form.retention,
         "form_code": form.form_code,
+        "code": form.code,
+        "aliases": list(form.aliases),
+        "source": list(form.source),
     }
 
 
