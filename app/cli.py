@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import tomllib
@@ -119,6 +120,81 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_batch_template(settings: Settings, args: argparse.Namespace) -> int:
+    from app.batch.ledger import write_template
+
+    write_template(Path(args.out))
+    print(args.out)
+    return 0
+
+
+def cmd_batch_arrears(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+    from functools import partial
+
+    from app.batch.ledger import LedgerError
+    from app.batch.options import arrears_options
+    from app.batch.run import plan_arrears, run_arrears
+    from app.web.main import build_desk
+
+    try:
+        batch_date = dt.date.fromisoformat(args.date)
+    except ValueError:
+        print(f"✗ 批次日期“{args.date}”无效，应为 2026-11-01 这样的日期", file=sys.stderr)
+        return 2
+    projects = settings.load_projects()
+    code = args.project or settings.default_project
+    if code not in projects:
+        print(f"✗ 没有代码为“{code}”的项目，可选：{'、'.join(projects)}", file=sys.stderr)
+        return 2
+    try:
+        ledger = Path(args.ledger).read_bytes()
+    except OSError as exc:
+        print(f"✗ 无法读取台账文件：{exc}", file=sys.stderr)
+        return 2
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    opts = arrears_options(projects[code], batch_date, interval_days=args.interval, issued_by=args.by, workers=workers)
+    desk = _desk(settings)
+    try:
+        plan = plan_arrears(desk, ledger, opts)
+    except LedgerError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    c = plan.counts()
+    print(
+        f"台账 {c['rows']} 行（跳过 {c['bad_rows']} 行），欠费 {c['households']} 户："
+        f"待开具 {c['to_issue']}，本批日期已开具 {c['issued_before']}，"
+        f"移交法务 {c['legal']}，未满间隔暂不催缴 {c['waiting']}"
+    )
+    for problem in plan.ledger.problems[:50]:
+        print(f"  第 {problem.row} 行：{problem.reason}", file=sys.stderr)
+    if len(plan.ledger.problems) > 50:
+        print(f"  ……另有 {len(plan.ledger.problems) - 50} 行，见结果工作簿", file=sys.stderr)
+    if args.dry_run:
+        print("（试运行：未开具，未占用编号）")
+        return 0
+    worker_settings = settings.model_copy(update={"docx_workers": 0})
+    result = run_arrears(
+        desk,
+        ledger,
+        opts,
+        Path(args.out) if args.out else settings.output_dir / "batches",
+        make_desk=partial(build_desk, worker_settings),
+        progress=_progress_bar,
+    )
+    print(file=sys.stderr)
+    print(f"✓ 批次 {result.plan.batch_id}：新开具 {c['to_issue']} 份，共 {result.pages} 页")
+    for name, path in result.outputs.items():
+        print(f"  {name}: {path}")
+    return 0
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    print(f"\r开具中 [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
 def cmd_build_fonts(settings: Settings, _args: argparse.Namespace) -> int:
     from app.render.fonts import build_fonts
 
@@ -178,6 +254,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--project")
     p.add_argument("--out", default="preview.pdf")
     p.set_defaults(func=cmd_preview)
+    p = sub.add_parser("batch", help="批量开具（欠费台账 → 催款通知书）")
+    batch = p.add_subparsers(dest="batch_command", required=True)
+    p = batch.add_parser("template", help="生成空白欠费台账模板 .xlsx")
+    p.add_argument("--out", default="欠费台账模板.xlsx")
+    p.set_defaults(func=cmd_batch_template)
+    p = batch.add_parser("arrears", help="按欠费台账批量开具催款通知书")
+    p.add_argument("ledger", help="欠费台账 .xlsx")
+    p.add_argument("--date", required=True, help="批次日期（通知书日期），如 2026-11-01")
+    p.add_argument("--project", help="项目代码，默认为默认项目")
+    p.add_argument("--out", help="输出目录，默认 output/batches")
+    p.add_argument("--dry-run", action="store_true", help="只检查台账并列出将开具的通知书，不开具")
+    p.add_argument("--interval", type=int, help="升级催款的间隔天数，默认取项目设置（30）")
+    p.add_argument("--workers", type=int, help="渲染进程数，默认为 CPU 核数")
+    p.add_argument("--by", default="batch", help="开具人")
+    p.set_defaults(func=cmd_batch_arrears)
     p = sub.add_parser("list", help="列出最近开具的文书")
     p.add_argument("q", nargs="?", default="")
     p.add_argument("--limit", type=int, default=20)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class LateFeeSettings(BaseModel):
+    """滞纳金 rule of a project: daily rate, first day counted, optional cap (× the outstanding amount)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    daily_rate: Decimal = Decimal("0.0003")  # 0.03 % a day as printed on the 海亮 notices; 3‰ is "0.003"
+    start: Literal["next-month", "next-day"] = "next-month"
+    cap: Decimal | None = None
 
 
 class Project(BaseModel):
@@ -20,6 +32,13 @@ class Project(BaseModel):
     name: str
     company: str
     seal_image: str | None = None
+    # printed on the 催款通知书: where to pay and whom to call
+    finance_phone: str = ""
+    finance_fax: str = ""
+    bank: str = ""
+    account_no: str = ""
+    late_fee: LateFeeSettings = LateFeeSettings()
+    reminder_interval_days: int = 30  # a reminder escalates once the last one is this many days old
 
 
 class Settings(BaseSettings):

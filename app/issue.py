@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from app.index.db import Database
-from app.index.models import IssuedDocument
-from app.index.repository import get_by_number, mark_voided, next_counter_value
+from app.index.models import IssuedDocument, NumberReservation
+from app.index.repository import get_by_key, get_by_number, mark_voided, next_counter_value
 from app.numbering import counter_key, document_day, format_number
 from app.registry import Catalogue
 from app.render.docx import render_docx
@@ -99,61 +101,187 @@ def issue_document(
     issued_by: str = "system",
     now: dt.datetime | None = None,
     replaces: str | None = None,
+    key: str | None = None,
 ) -> IssuedDocument:
-    """Issue one document. Raises SubmissionInvalid (nothing stored), UnknownForm or RenderFailed."""
+    """Issue one document. Raises SubmissionInvalid (nothing stored), UnknownForm or RenderFailed.
+
+    `key` makes issuing idempotent: a second call with the same key returns the first document.
+    A key with a reserved number (reserve_numbers) is issued under that number.
+    """
     form = desk.form(form_id)
     clean = validate_submission(form, data)
     code, letterhead = desk.letterhead(project)
     now = now or dt.datetime.now(dt.UTC)
     issue_day = document_day(now)
     doc_day = _document_date(form, clean) or issue_day
+    if key is not None:
+        with desk.db.read() as session:
+            existing = get_by_key(session, key)
+            reservation = session.get(NumberReservation, key)
+        if existing is not None:
+            return existing
+        if reservation is not None:
+            row = _new_row(desk, form, clean, reservation.number, code, doc_day, now, issued_by, replaces, key)
+            return _issue_reserved(desk, form, clean, row, letterhead)
     token = secrets.token_urlsafe(15)
     moved: list[Path] = []
     try:
         with desk.db.write() as session:
             if replaces is not None and get_by_number(session, replaces) is None:
                 raise SubmissionInvalid([FieldError("replaces", "替代的文书", f"没有编号为“{replaces}”的文书")])
-            key = counter_key(form.numbering, doc_day, form.code, code)
-            seq = next_counter_value(session, key)
+            counter = counter_key(form.numbering, doc_day, form.code, code)
+            seq = next_counter_value(session, counter)
             number = format_number(form.numbering, doc_day, form.code, code, seq)
             folder = desk.output_dir / f"{doc_day.year}" / form.id
             folder.mkdir(parents=True, exist_ok=True)
             pdf_path, docx_path = folder / f"{number}.pdf", folder / f"{number}.docx"
-            pages = _render_files(desk, form, clean, number, doc_day, letterhead, token, pdf_path, docx_path, moved)
-            row = IssuedDocument(
-                number=number,
-                form_id=form.id,
-                form_version=form.version,
-                form_title=form.title,
-                kind=form.kind,
-                project=code,
-                subject=_subject(form, clean),
-                parties=" ".join(_party_names(form, clean)),
-                data=clean,
-                document_date=doc_day,
-                issued_at=now,
-                issued_by=issued_by,
-                status="issued",
-                retention=form.retention,
-                retain_until=retain_until(form.retention, issue_day, desk.retention_rule, desk.long_term_years),
-                valid_from=_date_of(clean, form.valid_from),
-                valid_to=_date_of(clean, form.valid_to),
-                copies=len(form.copies) or 1,
-                pages=pages,
-                pdf_path=str(pdf_path.relative_to(desk.output_dir)),
-                pdf_sha256=_sha256(pdf_path),
-                docx_path=str(docx_path.relative_to(desk.output_dir)),
-                docx_sha256=_sha256(docx_path),
-                verify_token=token,
-                replaces=replaces,
-            )
+            row = _new_row(desk, form, clean, number, code, doc_day, now, issued_by, replaces, key, token)
+            row.pages = _render_files(desk, form, clean, number, doc_day, letterhead, token, pdf_path, docx_path, moved)
+            _record_files(desk, row, pdf_path, docx_path)
             session.add(row)
             session.flush()
+    except IntegrityError:
+        # two callers raced with one key: the other one's document stands, this one is undone
+        for path in moved:
+            path.unlink(missing_ok=True)
+        if key is None:
+            raise
+        with desk.db.read() as session:
+            existing = get_by_key(session, key)
+        if existing is None:
+            raise
+        return existing
     except BaseException:
         for path in moved:
             path.unlink(missing_ok=True)
         raise
     log.info("issued %s (%s)", row.number, form.id)
+    return row
+
+
+def reserve_numbers(
+    desk: Desk,
+    requests: list[tuple[str, str, dt.date, str | None]],
+    *,
+    batch_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, str]:
+    """Take numbers for (key, form id, document date, project) requests, in order, in one transaction.
+
+    Keys already issued or already reserved keep their number; the others get the next numbers. The
+    result maps every key to its number. See NumberReservation for why batches reserve.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    out: dict[str, str] = {}
+    with desk.db.write() as session:
+        for key, form_id, day, project in requests:
+            form = desk.form(form_id)
+            code, _ = desk.letterhead(project)
+            existing = get_by_key(session, key)
+            if existing is not None:
+                out[key] = existing.number
+                continue
+            held = session.get(NumberReservation, key)
+            if held is not None:
+                out[key] = held.number
+                continue
+            seq = next_counter_value(session, counter_key(form.numbering, day, form.code, code))
+            number = format_number(form.numbering, day, form.code, code, seq)
+            session.add(
+                NumberReservation(
+                    key=key,
+                    number=number,
+                    form_id=form.id,
+                    project=code,
+                    document_date=day,
+                    batch_id=batch_id,
+                    reserved_at=now,
+                )
+            )
+            out[key] = number
+    return out
+
+
+def _new_row(
+    desk: Desk,
+    form: FormSpec,
+    clean: dict[str, Any],
+    number: str,
+    project: str,
+    doc_day: dt.date,
+    now: dt.datetime,
+    issued_by: str,
+    replaces: str | None,
+    key: str | None,
+    token: str | None = None,
+) -> IssuedDocument:
+    """The index row of a document about to be issued; pages and files are filled in once rendered."""
+    return IssuedDocument(
+        number=number,
+        form_id=form.id,
+        form_version=form.version,
+        form_title=form.title,
+        kind=form.kind,
+        project=project,
+        subject=_subject(form, clean),
+        parties=" ".join(_party_names(form, clean)),
+        data=clean,
+        document_date=doc_day,
+        issued_at=now,
+        issued_by=issued_by,
+        status="issued",
+        retention=form.retention,
+        retain_until=retain_until(form.retention, document_day(now), desk.retention_rule, desk.long_term_years),
+        valid_from=_date_of(clean, form.valid_from),
+        valid_to=_date_of(clean, form.valid_to),
+        copies=len(form.copies) or 1,
+        pages=1,
+        verify_token=token or secrets.token_urlsafe(15),
+        replaces=replaces,
+        request_key=key,
+    )
+
+
+def _record_files(desk: Desk, row: IssuedDocument, pdf_path: Path, docx_path: Path) -> None:
+    row.pdf_path = str(pdf_path.relative_to(desk.output_dir))
+    row.pdf_sha256 = _sha256(pdf_path)
+    row.docx_path = str(docx_path.relative_to(desk.output_dir))
+    row.docx_sha256 = _sha256(docx_path)
+
+
+def _issue_reserved(
+    desk: Desk, form: FormSpec, clean: dict[str, Any], row: IssuedDocument, letterhead: Letterhead
+) -> IssuedDocument:
+    """Issue under a reserved number: render outside any lock, then move files and insert the row at once."""
+    folder = desk.output_dir / f"{row.document_date.year}" / form.id
+    folder.mkdir(parents=True, exist_ok=True)
+    pdf_path, docx_path = folder / f"{row.number}.pdf", folder / f"{row.number}.docx"
+    staged: list[Path] = []
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".stage-") as stage:
+        tmp_pdf, tmp_docx = Path(stage) / "x.pdf", Path(stage) / "x.docx"
+        row.pages = _render_files(
+            desk, form, clean, row.number, row.document_date, letterhead, row.verify_token, tmp_pdf, tmp_docx, staged
+        )
+        moved: list[Path] = []
+        try:
+            with desk.db.write() as session:
+                existing = get_by_key(session, row.request_key or "")
+                if existing is not None:  # another worker issued it meanwhile
+                    return existing
+                for tmp, final in ((tmp_pdf, pdf_path), (tmp_docx, docx_path)):
+                    tmp.replace(final)
+                    moved.append(final)
+                _record_files(desk, row, pdf_path, docx_path)
+                session.add(row)
+                reservation = session.get(NumberReservation, row.request_key)
+                if reservation is not None:
+                    session.delete(reservation)
+                session.flush()
+        except BaseException:
+            for path in moved:
+                path.unlink(missing_ok=True)
+            raise
+    log.info("issued %s (%s, reserved)", row.number, form.id)
     return row
 
 

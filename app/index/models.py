@@ -61,5 +61,47 @@ class IssuedDocument(Base):
     docx_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     verify_token: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
     replaces: Mapped[str | None] = mapped_column(String(80))
+    # the caller's idempotency key (e.g. a batch's household and date): issuing twice returns the first
+    request_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     __table_args__ = (Index("ix_issued_documents_status_issued_at", "status", "issued_at"),)
+
+
+class NumberReservation(Base):
+    """A number taken for a document that a batch will issue shortly (see app.issue.reserve_numbers).
+
+    Batches take their numbers up front, in delivery order and in one short transaction, so that
+    workers can render outside any lock. A reservation is bound to its request key: a batch that is
+    killed and started again issues the same number for the same household, so there are no gaps and
+    no duplicates. The row is deleted in the transaction that inserts the issued document.
+    """
+
+    __tablename__ = "number_reservations"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    number: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    form_id: Mapped[str] = mapped_column(String(120), nullable=False)
+    project: Mapped[str] = mapped_column(String(40), nullable=False)
+    document_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    batch_id: Mapped[str | None] = mapped_column(String(80), index=True)
+    reserved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class Batch(Base):
+    """A batch run (e.g. arrears notices from a ledger): its state, counts, progress and outputs."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    project: Mapped[str] = mapped_column(String(40), nullable=False)
+    batch_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)  # planned running done failed
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(80), nullable=False, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -34,6 +34,10 @@ def get_by_number(session: Session, number: str) -> IssuedDocument | None:
     return session.scalars(select(IssuedDocument).where(IssuedDocument.number == number)).one_or_none()
 
 
+def get_by_key(session: Session, key: str) -> IssuedDocument | None:
+    return session.scalars(select(IssuedDocument).where(IssuedDocument.request_key == key)).one_or_none()
+
+
 def get_by_token(session: Session, token: str) -> IssuedDocument | None:
     return session.scalars(select(IssuedDocument).where(IssuedDocument.verify_token == token)).one_or_none()
 

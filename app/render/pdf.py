@@ -98,13 +98,13 @@ def _copy_marks_pdf(
     """
     html = render_copy_marks(templates_dir, marks, paper, orientation, per_copy)
     with pikepdf.open(io.BytesIO(_layout(html, templates_dir).write_pdf(pdf_identifier=False))) as overlay:
-        _unique_subset_tags(overlay, salt=repr(marks))
+        unique_subset_tags(overlay, salt=repr(marks))
         buf = io.BytesIO()
         overlay.save(buf)
         return buf.getvalue()
 
 
-def _unique_subset_tags(pdf: pikepdf.Pdf, salt: str) -> None:
+def unique_subset_tags(pdf: pikepdf.Pdf, salt: str) -> None:
     """Rename the 6-letter subset tags of the overlay's fonts.
 
     WeasyPrint names a subset after the face, not its glyphs, so the body and the overlay would carry

@@ -1,0 +1,306 @@
+"""Run an arrears batch: ledger → households → levels from the index → numbers → notices → print outputs.
+
+Crash safety and idempotency come from request keys, not from batch bookkeeping: every notice has
+the key arrears:<project>:<household>:<batch date>. Numbers are reserved for all keys up front in
+delivery order (one short transaction), then the notices are issued through issue_document(key=…)
+in worker processes. Killing the run and starting it again re-plans the same households, finds the
+reservations and the issued documents under their keys, and issues only what is missing, under
+the numbers already reserved: no duplicates, no gaps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from app.batch.arrears import (
+    FORM_LEVELS,
+    LEVEL_FORMS,
+    Decision,
+    Household,
+    LateFeeRule,
+    Notice,
+    decide,
+    households,
+    notice_data,
+)
+from app.batch.ledger import Ledger, read_ledger
+from app.batch.outputs import IssuedLine, merge_pdfs, results_workbook, zip_files
+from app.index.models import Batch, IssuedDocument
+from app.issue import Desk, issue_document, reserve_numbers
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ArrearsOptions:
+    """Everything a batch needs besides the ledger, resolved by the entry point from settings."""
+
+    project: str
+    project_name: str
+    batch_date: dt.date
+    rule: LateFeeRule = field(default_factory=LateFeeRule)
+    interval_days: int = 30
+    contact: dict[str, str] = field(default_factory=dict)  # phone, fax, bank, account_no of the notice
+    issued_by: str = "batch"
+    workers: int = 0  # processes rendering notices; 0 renders in this process
+
+
+@dataclass
+class Planned:
+    household: Household
+    decision: Decision
+    key: str
+    data: dict[str, Any]
+    number: str = ""
+
+
+@dataclass
+class Plan:
+    batch_id: str
+    ledger: Ledger
+    entries: list[Planned]
+
+    def of(self, *actions: str) -> list[Planned]:
+        return [p for p in self.entries if p.decision.action in actions]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": self.ledger.rows,
+            "bad_rows": len(self.ledger.problems),
+            "households": len(self.entries),
+            "to_issue": len(self.of("issue")),
+            "issued_before": len(self.of("done")),
+            "legal": len(self.of("legal")),
+            "waiting": len(self.of("wait")),
+        }
+
+
+@dataclass
+class BatchResult:
+    plan: Plan
+    outputs: dict[str, Path]
+    pages: int
+    issued: list[IssuedLine]
+
+
+def batch_id_for(opts: ArrearsOptions, ledger_bytes: bytes) -> str:
+    """Same ledger, project and date → same batch (a restarted run resumes into the same folder)."""
+    digest = hashlib.sha256(ledger_bytes).hexdigest()[:10]
+    return f"{opts.batch_date:%Y%m%d}-{opts.project}-{digest}"
+
+
+def request_key(project: str, household: Household, day: dt.date) -> str:
+    return f"arrears:{project}:{household.key}:{day.isoformat()}"
+
+
+def plan_arrears(desk: Desk, ledger_bytes: bytes, opts: ArrearsOptions) -> Plan:
+    """Read the ledger and decide, per household in arrears, what this batch does; issues nothing."""
+    ledger = read_ledger(ledger_bytes)
+    owing = households(ledger.charges, opts.rule, opts.batch_date)
+    history = _history(desk, opts.project)
+    entries = []
+    for h in owing:
+        decision = decide(history.get(h.key, []), opts.batch_date, opts.interval_days)
+        data = notice_data(h, opts.batch_date, opts.project_name, opts.contact)
+        entries.append(Planned(h, decision, request_key(opts.project, h, opts.batch_date), data))
+    return Plan(batch_id_for(opts, ledger_bytes), ledger, entries)
+
+
+def _history(desk: Desk, project: str) -> dict[str, list[Notice]]:
+    """Earlier batch reminders of the project by household, from the index (voided ones do not count)."""
+    prefix = f"arrears:{project}:"
+    out: dict[str, list[Notice]] = {}
+    with desk.db.read() as session:
+        rows = session.execute(
+            select(
+                IssuedDocument.request_key, IssuedDocument.form_id, IssuedDocument.document_date, IssuedDocument.number
+            )
+            .where(IssuedDocument.form_id.in_(list(LEVEL_FORMS.values())))
+            .where(IssuedDocument.project == project)
+            .where(IssuedDocument.status == "issued")
+            .where(IssuedDocument.request_key.like(f"{prefix}%"))
+        )
+        for key, form_id, day, number in rows:
+            household = str(key)[len(prefix) :].rsplit(":", 1)[0]
+            out.setdefault(household, []).append(Notice(FORM_LEVELS[form_id], day, number))
+    return out
+
+
+def run_arrears(
+    desk: Desk,
+    ledger_bytes: bytes,
+    opts: ArrearsOptions,
+    out_root: Path,
+    *,
+    make_desk: Callable[[], Desk] | None = None,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> BatchResult:
+    """Issue every notice the plan calls for and write the print PDF, the Word ZIP and the results workbook."""
+    now = now or dt.datetime.now(dt.UTC)
+    plan = plan_arrears(desk, ledger_bytes, opts)
+    todo = plan.of("issue")
+    _record_batch(desk, plan, opts, "running", now)
+    numbers = reserve_numbers(
+        desk,
+        [(p.key, LEVEL_FORMS[p.decision.level], opts.batch_date, opts.project) for p in todo],
+        batch_id=plan.batch_id,
+        now=now,
+    )
+    for p in todo:
+        p.number = numbers[p.key]
+    jobs = [(LEVEL_FORMS[p.decision.level], p.data, p.key) for p in todo]
+    rows: dict[str, tuple[str, str, str, int]] = {}
+    try:
+        for done, (key, row) in enumerate(_issue_all(desk, jobs, opts, make_desk, now), start=1):
+            rows[key] = row
+            if progress is not None:
+                progress(done, len(jobs))
+            if done % 50 == 0 or done == len(jobs):
+                _update_batch(desk, plan.batch_id, done=done)
+    except BaseException as exc:
+        _update_batch(desk, plan.batch_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+        raise
+    for p in plan.of("done"):
+        rows[p.key] = _existing(desk, p.key)
+    out_dir = out_root / plan.batch_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = _write_outputs(desk, plan, rows, out_dir)
+    _update_batch(
+        desk,
+        plan.batch_id,
+        status="done",
+        done=len(jobs),
+        outputs={k: str(v) for k, v in result.outputs.items()},
+        counts={**plan.counts(), "pages": result.pages},
+        finished_at=dt.datetime.now(dt.UTC),
+    )
+    return result
+
+
+def _issue_all(
+    desk: Desk,
+    jobs: list[tuple[str, dict[str, Any], str]],
+    opts: ArrearsOptions,
+    make_desk: Callable[[], Desk] | None,
+    now: dt.datetime,
+) -> Iterable[tuple[str, tuple[str, str, str, int]]]:
+    if opts.workers <= 0 or make_desk is None or len(jobs) < 2:
+        for form_id, data, key in jobs:
+            yield key, _issue_one(desk, form_id, data, key, opts.project, opts.issued_by, now)
+        return
+    with ProcessPoolExecutor(opts.workers, initializer=_worker_init, initargs=(make_desk,)) as pool:
+        futures = [
+            pool.submit(_worker_issue, form_id, data, key, opts.project, opts.issued_by, now)
+            for form_id, data, key in jobs
+        ]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+_WORKER_DESK: Desk | None = None
+
+
+def _worker_init(make_desk: Callable[[], Desk]) -> None:
+    global _WORKER_DESK
+    _WORKER_DESK = make_desk()
+
+
+def _worker_issue(
+    form_id: str, data: dict[str, Any], key: str, project: str, by: str, now: dt.datetime
+) -> tuple[str, tuple[str, str, str, int]]:
+    assert _WORKER_DESK is not None
+    return key, _issue_one(_WORKER_DESK, form_id, data, key, project, by, now)
+
+
+def _issue_one(
+    desk: Desk, form_id: str, data: dict[str, Any], key: str, project: str, by: str, now: dt.datetime
+) -> tuple[str, str, str, int]:
+    doc = issue_document(desk, form_id, data, project=project, issued_by=by, now=now, key=key)
+    return doc.number, doc.pdf_path, doc.docx_path, doc.pages
+
+
+def _existing(desk: Desk, key: str) -> tuple[str, str, str, int]:
+    with desk.db.read() as session:
+        doc = session.scalars(select(IssuedDocument).where(IssuedDocument.request_key == key)).one()
+        return doc.number, doc.pdf_path, doc.docx_path, doc.pages
+
+
+def _write_outputs(desk: Desk, plan: Plan, rows: dict[str, tuple[str, str, str, int]], out_dir: Path) -> BatchResult:
+    printed = [p for p in plan.entries if p.key in rows]  # delivery order (plan order)
+    pdfs = [desk.output_dir / rows[p.key][1] for p in printed]
+    pages = merge_pdfs(pdfs, out_dir / "催款通知书-打印.pdf") if pdfs else 0
+    docx = [(desk.output_dir / rows[p.key][2], f"{rows[p.key][0]}.docx") for p in printed]
+    zip_files(docx, out_dir / "催款通知书-Word.zip")
+    issued = [
+        IssuedLine(
+            number=rows[p.key][0],
+            address=p.household.address,
+            owner=p.household.owner,
+            level=p.decision.level,
+            outstanding=p.household.outstanding,
+            late_fees=p.household.late_fees,
+            total=p.household.total,
+            new=p.decision.action == "issue",
+        )
+        for p in printed
+    ]
+    results_workbook(
+        out_dir / "批量结果.xlsx",
+        issued,
+        [(x.row, x.reason) for x in plan.ledger.problems],
+        [(p.household.address, p.household.owner, p.decision.reason) for p in plan.of("legal")],
+        [(p.household.address, p.household.owner, p.decision.reason) for p in plan.of("wait")],
+    )
+    outputs = {
+        "print_pdf": out_dir / "催款通知书-打印.pdf",
+        "docx_zip": out_dir / "催款通知书-Word.zip",
+        "results": out_dir / "批量结果.xlsx",
+    }
+    if not pdfs:
+        outputs.pop("print_pdf")
+    return BatchResult(plan, outputs, pages, issued)
+
+
+def _record_batch(desk: Desk, plan: Plan, opts: ArrearsOptions, status: str, now: dt.datetime) -> None:
+    with desk.db.write() as session:
+        row = session.get(Batch, plan.batch_id)
+        if row is None:
+            row = Batch(
+                id=plan.batch_id,
+                kind="arrears",
+                project=opts.project,
+                batch_date=opts.batch_date,
+                created_by=opts.issued_by,
+                created_at=now,
+            )
+            session.add(row)
+        row.status = status
+        row.total = len(plan.of("issue"))
+        row.done = 0
+        row.counts = plan.counts()
+        row.outputs = {}
+        row.error = None
+
+
+def _update_batch(desk: Desk, batch_id: str, **values: Any) -> None:
+    with desk.db.write() as session:
+        row = session.get(Batch, batch_id)
+        if row is not None:
+            for k, v in values.items():
+                setattr(row, k, v)
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,.2f}"
