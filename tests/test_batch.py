@@ -1,0 +1,263 @@
+"""Batch arrears notices: ledger import, late fees, escalation over three dates, idempotency, outputs, crashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import subprocess
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from app.batch.arrears import LateFeeRule, Notice, decide
+from app.batch.ledger import LedgerError, read_ledger, write_template
+from app.batch.run import ArrearsOptions, plan_arrears, run_arrears
+from app.index.models import IssuedDocument, NumberReservation
+from app.issue import Desk
+from bench.ledger import make_ledger
+from tests.conftest import pdf_pages, pdf_text, squash
+
+CONTACT = {"phone": "0571-87651234", "bank": "中国工商银行杭州城西支行", "account_no": "3301 0400 0123 4567 890"}
+
+
+def options(day: dt.date, **kw: object) -> ArrearsOptions:
+    return ArrearsOptions(project="HL", project_name="海亮·锦华花园", batch_date=day, contact=CONTACT, **kw)  # type: ignore[arg-type]
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# ---- ledger ----
+
+
+def test_missing_required_columns_are_named() -> None:
+    with pytest.raises(LedgerError, match="应缴金额") as exc:
+        read_ledger(xlsx([["项目", "楼栋", "单元", "房号", "业主姓名", "费用项目", "所属期间", "应缴日期"]]))
+    assert "缺少必需的列" in str(exc.value)
+
+
+def test_not_an_xlsx_is_refused_in_chinese() -> None:
+    with pytest.raises(LedgerError, match="不是有效的 Excel"):
+        read_ledger(b"MZ\x90\x00 this is an exe renamed to .xlsx")
+
+
+def test_headers_in_any_order_full_width_and_spaced(tmp_path: Path) -> None:
+    ledger = make_ledger(30, seed=3, bad_every=5)
+    path = ledger.save(tmp_path / "l.xlsx", shuffle_columns=True, seed=7)
+    wb = load_workbook(path)
+    ws = wb.active
+    assert ws is not None
+    ws.cell(row=2, column=1).value = (
+        "　"
+        + "".join(chr(ord(c) + 0xFEE0) if c.isascii() else c for c in str(ws.cell(row=2, column=1).value).strip())
+        + " "
+    )
+    wb.save(path)
+    result = read_ledger(path.read_bytes())
+    assert len(result.charges) == len(ledger.good)
+    assert result.rows == len(ledger.rows)
+
+
+def test_bad_rows_are_skipped_with_their_row_number_and_reason(tmp_path: Path) -> None:
+    ledger = make_ledger(120, seed=5, bad_every=7)
+    result = read_ledger(ledger.save(tmp_path / "l.xlsx").read_bytes())
+    bad = [r for r in ledger.rows if r.bad]
+    assert len(bad) >= 40
+    assert [(p.row) for p in result.problems] == [ledger.sheet_row(r) for r in bad]
+    for p, r in zip(result.problems, bad, strict=True):
+        assert r.bad in p.reason, (p, r.bad)
+    assert len(result.charges) == len(ledger.good)
+
+
+def test_duplicate_charge_is_skipped_and_points_at_the_first() -> None:
+    head = ["项目", "楼栋", "单元", "房号", "业主姓名", "费用项目", "所属期间", "应缴日期", "应缴金额"]
+    row = ["锦华花园", "3", "2", "1502", "王建国", "物业服务费", "2026-07", "2026-07-31", 100]
+    result = read_ledger(xlsx([head, row, row]))
+    assert len(result.charges) == 1
+    assert result.problems[0].row == 3 and "第 2 行重复" in result.problems[0].reason
+
+
+def test_amounts_round_half_up_to_the_fen() -> None:
+    head = ["项目", "楼栋", "房号", "业主姓名", "费用项目", "所属期间", "应缴日期", "应缴金额", "已缴金额"]
+    result = read_ledger(
+        xlsx([head, ["锦华花园", "3", "1502", "王", "物业服务费", "2026-07", "2026/7/31", "1,000.005", None]])
+    )
+    assert result.charges[0].amount == Decimal("1000.01") and result.charges[0].paid == 0
+    assert result.charges[0].due == dt.date(2026, 7, 31)
+
+
+def test_blank_template_has_every_column(tmp_path: Path) -> None:
+    write_template(tmp_path / "t.xlsx")
+    result = read_ledger((tmp_path / "t.xlsx").read_bytes())
+    assert len(result.charges) == 1 and not result.problems
+
+
+# ---- late fees and levels ----
+
+
+def independent_late_fee(owed: Decimal, due: dt.date, as_of: dt.date, rate: Decimal, next_day: bool) -> Decimal:
+    # the first of next month, reached by a different route than LateFeeRule.start_day
+    next_month = (due.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    start = due + dt.timedelta(days=1) if next_day else next_month
+    days = max(0, (as_of - start).days + 1)
+    return (owed * rate * days).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@pytest.mark.parametrize(("rate", "start"), [(Decimal("0.0003"), "next-month"), (Decimal("0.003"), "next-day")])
+def test_late_fees_match_an_independent_calculation(rate: Decimal, start: str) -> None:
+    rule = LateFeeRule(rate, start)  # type: ignore[arg-type]
+    as_of = dt.date(2026, 11, 1)
+    for due in (dt.date(2026, 7, 31), dt.date(2026, 12, 31), dt.date(2026, 10, 31), dt.date(2026, 11, 1)):
+        for owed in (Decimal("0.01"), Decimal("1236.60"), Decimal("87.35")):
+            assert rule.fee(owed, due, as_of) == independent_late_fee(owed, due, as_of, rate, start == "next-day")
+    assert rule.fee(Decimal("100"), dt.date(2026, 10, 31), dt.date(2026, 10, 31)) == 0
+
+
+def test_late_fee_cap() -> None:
+    rule = LateFeeRule(Decimal("0.003"), "next-day", Decimal("1"))
+    assert rule.fee(Decimal("100"), dt.date(2020, 1, 1), dt.date(2026, 11, 1)) == Decimal("100.00")
+
+
+def test_escalation_rules() -> None:
+    day = dt.date(2026, 11, 1)
+    assert decide([], day).level == 1
+    r1 = Notice(1, dt.date(2026, 10, 1), "HL-CK1-2026-00001")
+    assert decide([r1], day).action == "issue" and decide([r1], day).level == 2  # 31 days
+    assert decide([r1], dt.date(2026, 10, 20)).action == "wait"
+    assert decide([r1], dt.date(2026, 10, 1)).action == "done"
+    r3 = Notice(3, dt.date(2026, 9, 1), "HL-CK3-2026-00001")
+    assert decide([r1, r3], day).action == "issue"  # the latest counts: r1 after r3 → level 2
+    assert decide([Notice(3, dt.date(2026, 10, 1), "x")], day).action == "legal"
+
+
+# ---- whole batches ----
+
+
+def issued_numbers(desk: Desk) -> list[str]:
+    with desk.db.read() as s:
+        return list(s.scalars(select(IssuedDocument.number).order_by(IssuedDocument.number)))
+
+
+def test_three_batch_dates_escalate_and_reruns_issue_nothing(desk: Desk, tmp_path: Path) -> None:
+    ledger = make_ledger(24, seed=11, bad_every=9, paid_every=6)
+    data = ledger.save(tmp_path / "l.xlsx").read_bytes()
+    owing = {
+        (r.values["楼栋"], r.values["单元"], r.values["房号"])
+        for r in ledger.good
+        if Decimal(str(r.values["应缴金额"])) > Decimal(str(r.values["已缴金额"]))
+    }
+    d1, d2, d3, d4 = (dt.date(2026, 9, 1), dt.date(2026, 10, 5), dt.date(2026, 11, 9), dt.date(2026, 12, 15))
+    first = run_arrears(desk, data, options(d1), tmp_path / "b")
+    n = len(owing)
+    assert len(first.issued) == n and {x.level for x in first.issued} == {1}
+    again = run_arrears(desk, data, options(d1), tmp_path / "b")  # same date: nothing new
+    assert [x.number for x in again.issued] == [x.number for x in first.issued]
+    assert not any(x.new for x in again.issued)
+    assert len(issued_numbers(desk)) == n
+    early = plan_arrears(desk, data, options(dt.date(2026, 9, 20)))  # within 30 days: wait
+    assert early.counts()["waiting"] == n and early.counts()["to_issue"] == 0
+    second = run_arrears(desk, data, options(d2), tmp_path / "b")
+    assert {x.level for x in second.issued} == {2}
+    third = run_arrears(desk, data, options(d3), tmp_path / "b")
+    assert {x.level for x in third.issued} == {3}
+    fourth = run_arrears(desk, data, options(d4), tmp_path / "b")
+    assert fourth.issued == [] and fourth.plan.counts()["legal"] == n
+    numbers = issued_numbers(desk)
+    assert len(numbers) == 3 * n == len(set(numbers))
+    for code in ("CK1", "CK2", "CK3"):
+        seqs = sorted(int(x.rsplit("-", 1)[1]) for x in numbers if f"-{code}-" in x)
+        assert seqs == list(range(1, n + 1))  # no gaps, no duplicates
+    wb = load_workbook(tmp_path / "b" / fourth.plan.batch_id / "批量结果.xlsx")
+    assert wb["移交法务"].max_row == n + 1
+    assert "移交法务" in str(wb["移交法务"]["C2"].value)
+
+
+def test_totals_late_fees_outputs_and_delivery_order(desk: Desk, tmp_path: Path) -> None:
+    ledger = make_ledger(40, seed=21, bad_every=8, paid_every=5)
+    data = ledger.save(tmp_path / "l.xlsx").read_bytes()
+    day = dt.date(2026, 11, 1)
+    result = run_arrears(desk, data, options(day), tmp_path / "b")
+    # independent totals per household
+    expected: dict[str, tuple[Decimal, Decimal]] = {}
+    for r in ledger.good:
+        v = r.values
+        owed = Decimal(str(v["应缴金额"])).quantize(Decimal("0.01")) - Decimal(str(v["已缴金额"])).quantize(
+            Decimal("0.01")
+        )
+        if owed <= 0:
+            continue
+        fee = independent_late_fee(owed, v["应缴日期"], day, Decimal("0.0003"), False)  # type: ignore[arg-type]
+        addr = f"{v['楼栋']}栋{v['单元']}单元{v['房号']}室"
+        o, f = expected.get(addr, (Decimal(0), Decimal(0)))
+        expected[addr] = (o + owed, f + fee)
+    got = {x.address: (x.outstanding, x.late_fees) for x in result.issued}
+    assert got == expected
+    # the print PDF: one page per notice, in delivery order (building, unit, room as numbers), numbers rising
+    pdf = result.outputs["print_pdf"]
+    assert pdf_pages(pdf) == result.pages == len(result.issued)
+    check = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    names = [line.split()[0] for line in fonts]
+    assert len(names) == len(set(names)), "two font subsets share a name"
+    pages = pdf_text(pdf).split("\f")
+    order = []
+    for page, line in zip(pages, result.issued, strict=False):
+        text = squash(page)
+        assert line.number in text
+        m = re.search(r"单元号：(\d+)栋(\d+)单元(\d+)室", text)
+        assert m, text[:200]
+        order.append(tuple(int(x) for x in m.groups()))
+        total = line.outstanding + line.late_fees
+        assert f"{total:,.2f}" in text
+    assert order == sorted(order)
+    assert [x.number for x in result.issued] == sorted(x.number for x in result.issued)
+    # the results workbook lists every skipped row with its row number and reason
+    wb = load_workbook(result.outputs["results"])
+    skipped = [(c[0].value, c[1].value) for c in wb["跳过的行"].iter_rows(min_row=2)]
+    assert [r for r, _ in skipped] == [ledger.sheet_row(r) for r in ledger.rows if r.bad]
+    assert wb["已开具"].max_row == len(result.issued) + 2  # header + rows + 合计
+    import zipfile
+
+    with zipfile.ZipFile(result.outputs["docx_zip"]) as z:
+        assert sorted(z.namelist()) == sorted(f"{x.number}.docx" for x in result.issued)
+
+
+def test_a_crash_midway_resumes_without_duplicates_or_gaps(desk: Desk, tmp_path: Path) -> None:
+    ledger = make_ledger(18, seed=31)
+    data = ledger.save(tmp_path / "l.xlsx").read_bytes()
+    day = dt.date(2026, 11, 1)
+
+    class Killed(BaseException):
+        pass
+
+    def die_after_5(done: int, total: int) -> None:
+        if done == 5:
+            raise Killed
+
+    with pytest.raises(Killed):
+        run_arrears(desk, data, options(day), tmp_path / "b", progress=die_after_5)
+    with desk.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(IssuedDocument)) == 5
+        held = s.scalar(select(func.count()).select_from(NumberReservation))
+    result = run_arrears(desk, data, options(day), tmp_path / "b")
+    numbers = issued_numbers(desk)
+    assert held == len(result.issued) - 5
+    assert len(numbers) == len(result.issued) == len(set(numbers))
+    assert sorted(int(x.rsplit("-", 1)[1]) for x in numbers) == list(range(1, len(numbers) + 1))
+    with desk.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(NumberReservation)) == 0
+    assert Counter(x.new for x in result.issued)[True] == len(result.issued) - 5
