@@ -19,7 +19,7 @@ from app.specs import FormSpec, IssuerBlock, SectionBlock, TableBlock, TextBlock
 from app.validation import SubmissionInvalid, validate_submission
 
 # names a form's own .html template may use besides its fields
-TEMPLATE_BUILTINS = {"doc", "css", "qr_svg", "seal_src", "seal", "data", *BUILTINS}
+TEMPLATE_BUILTINS = {"doc", "css", "qr_svg", "qr_src", "seal_src", "seal", "data", *BUILTINS}
 
 
 def check_form(form: FormSpec, example: dict[str, Any]) -> list[str]:

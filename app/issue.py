@@ -10,6 +10,7 @@ number was rolled back, so the next document to take that number overwrites it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.index.db import Database
@@ -28,8 +30,9 @@ from app.index.repository import get_by_key, get_by_number, mark_voided, next_co
 from app.numbering import counter_key, document_day, format_number
 from app.registry import Catalogue
 from app.render.docx import render_docx
+from app.render.docx_stamp import DocxStamper
 from app.render.model import Letterhead, build_document, format_value, resolve_text
-from app.render.pdf import render_document_pdf
+from app.render.pdf import render_document_pdf, render_pdf_chunk
 from app.retention import retain_until
 from app.specs import FormSpec
 from app.validation import FieldError, SubmissionInvalid, validate_submission
@@ -74,6 +77,11 @@ class Desk:
 
     def __post_init__(self) -> None:
         self.docx_template = self.templates_dir / "document.docx"
+
+    @functools.cached_property
+    def stamper(self) -> DocxStamper:
+        """Word files in bulk (batches): one skeleton per layout shape, values stamped in."""
+        return DocxStamper(self.docx_template)
 
     def form(self, form_id: str) -> FormSpec:
         spec = self.catalogue.get(form_id)
@@ -121,8 +129,8 @@ def issue_document(
         if existing is not None:
             return existing
         if reservation is not None:
-            row = _new_row(desk, form, clean, reservation.number, code, doc_day, now, issued_by, replaces, key)
-            return _issue_reserved(desk, form, clean, row, letterhead)
+            item = Reserved(form_id, data, key)
+            return issue_reserved(desk, [item], project=project, issued_by=issued_by, now=now)[0]
     token = secrets.token_urlsafe(15)
     moved: list[Path] = []
     try:
@@ -249,40 +257,130 @@ def _record_files(desk: Desk, row: IssuedDocument, pdf_path: Path, docx_path: Pa
     row.docx_sha256 = _sha256(docx_path)
 
 
-def _issue_reserved(
-    desk: Desk, form: FormSpec, clean: dict[str, Any], row: IssuedDocument, letterhead: Letterhead
-) -> IssuedDocument:
-    """Issue under a reserved number: render outside any lock, then move files and insert the row at once."""
-    folder = desk.output_dir / f"{row.document_date.year}" / form.id
-    folder.mkdir(parents=True, exist_ok=True)
-    pdf_path, docx_path = folder / f"{row.number}.pdf", folder / f"{row.number}.docx"
-    staged: list[Path] = []
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".stage-") as stage:
-        tmp_pdf, tmp_docx = Path(stage) / "x.pdf", Path(stage) / "x.docx"
-        row.pages = _render_files(
-            desk, form, clean, row.number, row.document_date, letterhead, row.verify_token, tmp_pdf, tmp_docx, staged
+@dataclass(frozen=True)
+class Reserved:
+    """One document of a batch: its form, submitted data and request key (with a reserved number)."""
+
+    form_id: str
+    data: Any
+    key: str
+
+
+def issue_reserved(
+    desk: Desk,
+    items: list[Reserved],
+    *,
+    project: str | None = None,
+    issued_by: str = "batch",
+    now: dt.datetime | None = None,
+    chunk_pdf: Path | None = None,
+) -> list[IssuedDocument]:
+    """Issue documents whose numbers were reserved (reserve_numbers), all in one transaction.
+
+    The same steps as issue_document — validation, the index row, both files — but rendered in bulk
+    outside any lock: single-copy PDFs in one WeasyPrint layout, Word files stamped from a skeleton
+    per layout shape. Then the files are moved into place, the rows inserted and the reservations
+    removed in one transaction: all of the chunk appears or none of it. Keys already issued return
+    their document. `chunk_pdf` keeps the chunk's combined PDF (fonts once) for a print file.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    code, letterhead = desk.letterhead(project)
+    with desk.db.read() as session:
+        done = {
+            d.request_key: d
+            for d in session.scalars(
+                select(IssuedDocument).where(IssuedDocument.request_key.in_([x.key for x in items]))
+            )
+        }
+        held = {
+            r.key: r
+            for r in session.scalars(select(NumberReservation).where(NumberReservation.key.in_([x.key for x in items])))
+        }
+    todo: list[tuple[FormSpec, dict[str, Any], IssuedDocument]] = []
+    for x in items:
+        if x.key in done:
+            continue
+        if x.key not in held:
+            raise InvalidAction(f"请求 {x.key} 没有预留编号")
+        form = desk.form(x.form_id)
+        clean = validate_submission(form, x.data)
+        number = held[x.key].number
+        todo.append(
+            (
+                form,
+                clean,
+                _new_row(desk, form, clean, number, code, held[x.key].document_date, now, issued_by, None, x.key),
+            )
         )
+    if todo:
+        _render_and_record(desk, todo, letterhead, chunk_pdf)
+    fresh = {row.request_key: row for _, _, row in todo}
+    return [fresh.get(x.key) or done[x.key] for x in items]
+
+
+def _render_and_record(
+    desk: Desk,
+    todo: list[tuple[FormSpec, dict[str, Any], IssuedDocument]],
+    letterhead: Letterhead,
+    chunk_pdf: Path | None,
+) -> None:
+    docs = [
+        build_document(
+            form,
+            clean,
+            number=row.number,
+            issue_date=row.document_date,
+            letterhead=letterhead,
+            verify_url=desk.verify_url(row.verify_token),
+        )
+        for form, clean, row in todo
+    ]
+    desk.output_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=desk.output_dir, prefix=".stage-") as tmp:
+        stage = Path(tmp)
+        chunkable = [
+            i for i, (form, _, _) in enumerate(todo) if len(form.copies) <= 1 and ".html" not in form.templates
+        ]
+        try:
+            if chunkable:
+                template = None
+                counts = render_pdf_chunk([docs[i] for i in chunkable], desk.templates_dir, template, stage)
+                for k, (i, pages) in enumerate(zip(chunkable, counts, strict=True)):
+                    (stage / f"{k}.pdf").replace(stage / f"doc-{i}.pdf")
+                    todo[i][2].pages = pages
+            for i, (form, _, row) in enumerate(todo):
+                if i not in chunkable:
+                    row.pages = render_document_pdf(
+                        docs[i], desk.templates_dir, form.templates.get(".html"), stage / f"doc-{i}.pdf"
+                    )
+                desk.stamper.render(docs[i], stage / f"doc-{i}.docx")
+        except Exception as exc:
+            log.exception("rendering a chunk of %d documents failed", len(todo))
+            raise RenderFailed(f"生成文书文件失败（{type(exc).__name__}），编号仍保留，重试即可") from exc
         moved: list[Path] = []
         try:
             with desk.db.write() as session:
-                existing = get_by_key(session, row.request_key or "")
-                if existing is not None:  # another worker issued it meanwhile
-                    return existing
-                for tmp, final in ((tmp_pdf, pdf_path), (tmp_docx, docx_path)):
-                    tmp.replace(final)
-                    moved.append(final)
-                _record_files(desk, row, pdf_path, docx_path)
-                session.add(row)
-                reservation = session.get(NumberReservation, row.request_key)
-                if reservation is not None:
-                    session.delete(reservation)
+                for i, (form, _, row) in enumerate(todo):
+                    folder = desk.output_dir / f"{row.document_date.year}" / form.id
+                    folder.mkdir(parents=True, exist_ok=True)
+                    pdf_path, docx_path = folder / f"{row.number}.pdf", folder / f"{row.number}.docx"
+                    for src, final in ((stage / f"doc-{i}.pdf", pdf_path), (stage / f"doc-{i}.docx", docx_path)):
+                        src.replace(final)
+                        moved.append(final)
+                    _record_files(desk, row, pdf_path, docx_path)
+                    session.add(row)
+                    reservation = session.get(NumberReservation, row.request_key)
+                    if reservation is not None:
+                        session.delete(reservation)
                 session.flush()
         except BaseException:
             for path in moved:
                 path.unlink(missing_ok=True)
             raise
-    log.info("issued %s (%s, reserved)", row.number, form.id)
-    return row
+        if chunk_pdf is not None and (stage / "chunk.pdf").exists():
+            (stage / "chunk.pdf").replace(chunk_pdf)
+    for _, _, row in todo:
+        log.info("issued %s (%s, reserved)", row.number, row.form_id)
 
 
 def preview_document(desk: Desk, form_id: str, data: Any, *, project: str | None = None) -> bytes:

@@ -244,20 +244,21 @@ def test_a_crash_midway_resumes_without_duplicates_or_gaps(desk: Desk, tmp_path:
     class Killed(BaseException):
         pass
 
-    def die_after_5(done: int, total: int) -> None:
-        if done == 5:
+    def die_after_two_chunks(done: int, total: int) -> None:
+        if done >= 6:
             raise Killed
 
     with pytest.raises(Killed):
-        run_arrears(desk, data, options(day), tmp_path / "b", progress=die_after_5)
+        run_arrears(desk, data, options(day, chunk_size=3), tmp_path / "b", progress=die_after_two_chunks)
     with desk.db.read() as s:
-        assert s.scalar(select(func.count()).select_from(IssuedDocument)) == 5
+        assert s.scalar(select(func.count()).select_from(IssuedDocument)) == 6
         held = s.scalar(select(func.count()).select_from(NumberReservation))
-    result = run_arrears(desk, data, options(day), tmp_path / "b")
+    result = run_arrears(desk, data, options(day, chunk_size=4), tmp_path / "b")
     numbers = issued_numbers(desk)
-    assert held == len(result.issued) - 5
+    assert held == len(result.issued) - 6
     assert len(numbers) == len(result.issued) == len(set(numbers))
     assert sorted(int(x.rsplit("-", 1)[1]) for x in numbers) == list(range(1, len(numbers) + 1))
     with desk.db.read() as s:
         assert s.scalar(select(func.count()).select_from(NumberReservation)) == 0
-    assert Counter(x.new for x in result.issued)[True] == len(result.issued) - 5
+    assert Counter(x.new for x in result.issued)[True] == len(result.issued) - 6
+    assert pdf_pages(result.outputs["print_pdf"]) == len(result.issued)

@@ -30,7 +30,7 @@ def test_pinyin_initials() -> None:
         ("装修许可证", "renovation-permit"),  # the exact title comes first
         ("ZXXK", "renovation-permit"),  # its number code, any case
         ("一般派工单", "repair-order"),  # an alias
-        ("ｌｐ０７．０１", "repair-order"),  # a form code typed full-width
+        ("ｌｐ０７．０１．００．０１", "repair-order"),  # a form code typed full-width
         ("yaoshi", "key-custody-entrustment"),  # full pinyin
     ],
 )

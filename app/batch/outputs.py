@@ -15,26 +15,28 @@ from openpyxl.styles import Font
 from app.render.pdf import unique_subset_tags
 
 
-def merge_pdfs(parts: Sequence[Path], out: Path) -> int:
-    """Concatenate the PDFs in order into `out`; every part's font subsets get names of their own.
+def merge_pdfs(parts: Sequence[tuple[Path, int, int]], out: Path) -> int:
+    """Concatenate page ranges [first, end) of PDFs, in order, into `out`; returns the page count.
 
-    WeasyPrint names a subset after its face, so two notices would carry different subsets under one
-    name; a print shop RIP caching fonts by name could then draw wrong glyphs. Returns the page count.
+    Every source file's font subsets get names of their own: WeasyPrint names a subset after its face,
+    so two chunks would carry different subsets under one name, and a print shop RIP caching fonts by
+    name could draw wrong glyphs. A file is opened once however many ranges come from it.
     """
     merged = pikepdf.new()
-    opened = []
+    opened: dict[Path, pikepdf.Pdf] = {}
     try:
-        for i, part in enumerate(parts):
-            src = pikepdf.open(part)
-            opened.append(src)
-            unique_subset_tags(src, salt=f"{i}/{part.name}")
-            merged.pages.extend(src.pages)
+        for path, first, end in parts:
+            src = opened.get(path)
+            if src is None:
+                src = opened[path] = pikepdf.open(path)
+                unique_subset_tags(src, salt=f"{len(opened)}/{path}")
+            merged.pages.extend(list(src.pages)[first:end])
         tmp = out.with_suffix(".tmp.pdf")
         merged.save(tmp, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         tmp.replace(out)
         return len(merged.pages)
     finally:
-        for src in opened:
+        for src in opened.values():
             src.close()
         merged.close()
 

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +36,7 @@ from app.batch.arrears import (
 from app.batch.ledger import Ledger, read_ledger
 from app.batch.outputs import IssuedLine, merge_pdfs, results_workbook, zip_files
 from app.index.models import Batch, IssuedDocument
-from app.issue import Desk, issue_document, reserve_numbers
+from app.issue import Desk, Reserved, issue_reserved, reserve_numbers
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -54,6 +54,7 @@ class ArrearsOptions:
     contact: dict[str, str] = field(default_factory=dict)  # phone, fax, bank, account_no of the notice
     issued_by: str = "batch"
     workers: int = 0  # processes rendering notices; 0 renders in this process
+    chunk_size: int = 50  # notices laid out in one WeasyPrint call and issued in one transaction
 
 
 @dataclass
@@ -160,28 +161,36 @@ def run_arrears(
     )
     for p in todo:
         p.number = numbers[p.key]
-    jobs = [(LEVEL_FORMS[p.decision.level], p.data, p.key) for p in todo]
+    out_dir = out_root / plan.batch_id
+    chunk_dir = out_dir / "chunks"
+    chunk_dir.mkdir(parents=True, exist_ok=True)
+    items = [Reserved(LEVEL_FORMS[p.decision.level], p.data, p.key) for p in todo]
+    chunks = [items[i : i + opts.chunk_size] for i in range(0, len(items), opts.chunk_size)]
     rows: dict[str, tuple[str, str, str, int]] = {}
+    chunk_of: dict[str, tuple[Path, int]] = {}  # key → (chunk PDF, first page of the notice in it)
+    done = 0
     try:
-        for done, (key, row) in enumerate(_issue_all(desk, jobs, opts, make_desk, now), start=1):
-            rows[key] = row
+        for n, (chunk, issued) in enumerate(_issue_chunks(desk, chunks, opts, make_desk, now, chunk_dir)):
+            page = 0
+            for x, row in zip(chunk, issued, strict=True):
+                rows[x.key] = row
+                chunk_of[x.key] = (chunk_dir / f"{n:05d}.pdf", page)
+                page += row[3]
+            done += len(chunk)
             if progress is not None:
-                progress(done, len(jobs))
-            if done % 50 == 0 or done == len(jobs):
-                _update_batch(desk, plan.batch_id, done=done)
+                progress(done, len(items))
+            _update_batch(desk, plan.batch_id, done=done)
     except BaseException as exc:
         _update_batch(desk, plan.batch_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
         raise
     for p in plan.of("done"):
         rows[p.key] = _existing(desk, p.key)
-    out_dir = out_root / plan.batch_id
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result = _write_outputs(desk, plan, rows, out_dir)
+    result = _write_outputs(desk, plan, rows, chunk_of, out_dir)
     _update_batch(
         desk,
         plan.batch_id,
         status="done",
-        done=len(jobs),
+        done=done,
         outputs={k: str(v) for k, v in result.outputs.items()},
         counts={**plan.counts(), "pages": result.pages},
         finished_at=dt.datetime.now(dt.UTC),
@@ -189,24 +198,26 @@ def run_arrears(
     return result
 
 
-def _issue_all(
+Row = tuple[str, str, str, int]  # number, PDF path, Word path, pages
+
+
+def _issue_chunks(
     desk: Desk,
-    jobs: list[tuple[str, dict[str, Any], str]],
+    chunks: list[list[Reserved]],
     opts: ArrearsOptions,
     make_desk: Callable[[], Desk] | None,
     now: dt.datetime,
-) -> Iterable[tuple[str, tuple[str, str, str, int]]]:
-    if opts.workers <= 0 or make_desk is None or len(jobs) < 2:
-        for form_id, data, key in jobs:
-            yield key, _issue_one(desk, form_id, data, key, opts.project, opts.issued_by, now)
+    chunk_dir: Path,
+) -> Iterable[tuple[list[Reserved], list[Row]]]:
+    """Issue chunk after chunk (in this process or in worker processes), yielding them in order."""
+    args = [(c, opts.project, opts.issued_by, now, chunk_dir / f"{n:05d}.pdf") for n, c in enumerate(chunks)]
+    if opts.workers <= 0 or make_desk is None or len(chunks) < 2:
+        for a in args:
+            yield a[0], _issue_chunk(desk, *a)
         return
     with ProcessPoolExecutor(opts.workers, initializer=_worker_init, initargs=(make_desk,)) as pool:
-        futures = [
-            pool.submit(_worker_issue, form_id, data, key, opts.project, opts.issued_by, now)
-            for form_id, data, key in jobs
-        ]
-        for fut in as_completed(futures):
-            yield fut.result()
+        # map keeps the order; a bounded window keeps memory flat on big batches
+        yield from zip(chunks, pool.map(_worker_chunk, args, chunksize=1), strict=True)
 
 
 _WORKER_DESK: Desk | None = None
@@ -217,18 +228,16 @@ def _worker_init(make_desk: Callable[[], Desk]) -> None:
     _WORKER_DESK = make_desk()
 
 
-def _worker_issue(
-    form_id: str, data: dict[str, Any], key: str, project: str, by: str, now: dt.datetime
-) -> tuple[str, tuple[str, str, str, int]]:
+def _worker_chunk(args: tuple[list[Reserved], str, str, dt.datetime, Path]) -> list[Row]:
     assert _WORKER_DESK is not None
-    return key, _issue_one(_WORKER_DESK, form_id, data, key, project, by, now)
+    return _issue_chunk(_WORKER_DESK, *args)
 
 
-def _issue_one(
-    desk: Desk, form_id: str, data: dict[str, Any], key: str, project: str, by: str, now: dt.datetime
-) -> tuple[str, str, str, int]:
-    doc = issue_document(desk, form_id, data, project=project, issued_by=by, now=now, key=key)
-    return doc.number, doc.pdf_path, doc.docx_path, doc.pages
+def _issue_chunk(
+    desk: Desk, chunk: list[Reserved], project: str, by: str, now: dt.datetime, chunk_pdf: Path
+) -> list[Row]:
+    docs = issue_reserved(desk, chunk, project=project, issued_by=by, now=now, chunk_pdf=chunk_pdf)
+    return [(d.number, d.pdf_path, d.docx_path, d.pages) for d in docs]
 
 
 def _existing(desk: Desk, key: str) -> tuple[str, str, str, int]:
@@ -237,10 +246,25 @@ def _existing(desk: Desk, key: str) -> tuple[str, str, str, int]:
         return doc.number, doc.pdf_path, doc.docx_path, doc.pages
 
 
-def _write_outputs(desk: Desk, plan: Plan, rows: dict[str, tuple[str, str, str, int]], out_dir: Path) -> BatchResult:
+def _write_outputs(
+    desk: Desk,
+    plan: Plan,
+    rows: dict[str, Row],
+    chunk_of: dict[str, tuple[Path, int]],
+    out_dir: Path,
+) -> BatchResult:
     printed = [p for p in plan.entries if p.key in rows]  # delivery order (plan order)
-    pdfs = [desk.output_dir / rows[p.key][1] for p in printed]
-    pages = merge_pdfs(pdfs, out_dir / "催款通知书-打印.pdf") if pdfs else 0
+    # a notice issued by this run is taken from its chunk's PDF (fonts once a chunk), an earlier one
+    # from its own file
+    parts = []
+    for p in printed:
+        pages = rows[p.key][3]
+        if p.key in chunk_of and chunk_of[p.key][0].is_file():
+            path, first = chunk_of[p.key]
+            parts.append((path, first, first + pages))
+        else:
+            parts.append((desk.output_dir / rows[p.key][1], 0, pages))
+    pages = merge_pdfs(parts, out_dir / "催款通知书-打印.pdf") if parts else 0
     docx = [(desk.output_dir / rows[p.key][2], f"{rows[p.key][0]}.docx") for p in printed]
     zip_files(docx, out_dir / "催款通知书-Word.zip")
     issued = [
@@ -268,7 +292,7 @@ def _write_outputs(desk: Desk, plan: Plan, rows: dict[str, tuple[str, str, str, 
         "docx_zip": out_dir / "催款通知书-Word.zip",
         "results": out_dir / "批量结果.xlsx",
     }
-    if not pdfs:
+    if not parts:
         outputs.pop("print_pdf")
     return BatchResult(plan, outputs, pages, issued)
 

@@ -11,7 +11,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from app.render.model import Document
-from app.render.qr import qr_svg
+from app.render.qr import qr_data_uri, qr_svg
 
 
 def css_string(value: object) -> Markup:
@@ -51,7 +51,13 @@ def render_html(doc: Document, templates_dir: Path, template: Path | None = None
     if doc.seal_image:
         data = Path(doc.seal_image).read_bytes()
         seal_src = "data:image/png;base64," + base64.b64encode(data).decode()
-    return tpl.render(doc=doc, qr_svg=Markup(qr_svg(doc.verify_url)), seal_src=seal_src, body_only=body_only)
+    return tpl.render(
+        doc=doc,
+        qr_src=qr_data_uri(doc.verify_url),
+        qr_svg=Markup(qr_svg(doc.verify_url)),
+        seal_src=seal_src,
+        body_only=body_only,
+    )
 
 
 def render_copy_marks(

@@ -105,19 +105,76 @@ def _copy_marks_pdf(
 
 
 def unique_subset_tags(pdf: pikepdf.Pdf, salt: str) -> None:
-    """Rename the 6-letter subset tags of the overlay's fonts.
+    """Give the 6-letter subset tags of every font in `pdf` new names unique to `salt`.
 
-    WeasyPrint names a subset after the face, not its glyphs, so the body and the overlay would carry
-    two different subsets under one name; a printer that caches fonts by name could draw the wrong
-    glyphs (see research/pdf-performance-baseline.md).
+    WeasyPrint names a subset after the face, not its glyphs, so two PDFs (a body and its overlay, two
+    chunks of a batch) carry different subsets under one name; a printer that caches fonts by name
+    could draw the wrong glyphs (see research/pdf-performance-baseline.md). Each old name maps to one
+    new name, so a font's dictionary, descendant and descriptor keep agreeing.
     """
+    renamed: dict[str, str] = {}
     for obj in pdf.objects:
         if not isinstance(obj, pikepdf.Dictionary):
             continue
         for key in ("/BaseFont", "/FontName"):
             name = obj.get(key)
             if isinstance(name, pikepdf.Name) and len(str(name)) > 8 and str(name)[7] == "+":
-                face = str(name)[8:]
-                digest = hashlib.sha256(f"{salt}/{face}/marks".encode()).digest()
-                tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
-                obj[key] = pikepdf.Name(f"/{tag}+{face}")
+                old_name = str(name)
+                if old_name not in renamed:
+                    digest = hashlib.sha256(f"{salt}/{old_name}".encode()).digest()
+                    tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
+                    renamed[old_name] = f"/{tag}+{old_name[8:]}"
+                obj[key] = pikepdf.Name(renamed[old_name])
+
+
+def render_pdf_chunk(docs: list[Document], templates_dir: Path, template: Path | None, out_dir: Path) -> list[int]:
+    """Lay out many single-copy documents in one WeasyPrint call; write one PDF per document.
+
+    In bulk, WeasyPrint's cost is layout, and a call has fixed costs (fonts, page boxes, writing) that
+    many documents share: one call for a chunk is ~1.7x cheaper a page than a call per document. The
+    page footer (第 N 页 / 共 M 页) must count each document's own pages, so the chunk is laid out
+    without it and the cached per-page-count footer overlay is added to each document's pages.
+    Also writes out_dir/chunk.pdf, all documents in order, fonts once, for a merged print file.
+    Returns the page count of each document.
+    """
+    if any(len(d.copies) > 1 for d in docs):
+        raise ValueError("render_pdf_chunk takes single-copy documents; use render_document_pdf for copies")
+    bodies = []
+    head = ""
+    for i, doc in enumerate(docs):
+        html = render_html(doc, templates_dir, template, body_only=True)
+        start, end = html.index("<body>") + len("<body>"), html.rindex("</body>")
+        head = head or html[:start]
+        brk = ' style="break-before: page"' if i else ""
+        bodies.append(f'<div id="docdesk-chunk-{i}"{brk}>{html[start:end]}</div>')
+    layout = _layout(head + "".join(bodies) + "</body></html>", templates_dir)
+    starts = []
+    for n, page in enumerate(layout.pages):
+        if any(a.startswith("docdesk-chunk-") for a in page.anchors):
+            starts.append(n)
+    if len(starts) != len(docs):
+        raise RuntimeError(f"chunk layout found {len(starts)} document starts for {len(docs)} documents")
+    ranges = list(zip(starts, [*starts[1:], len(layout.pages)], strict=True))
+    css_mtime = (templates_dir / STYLESHEET).stat().st_mtime
+    counts: list[int] = []
+    overlays: dict[tuple[str, str, int], pikepdf.Pdf] = {}
+    with pikepdf.open(io.BytesIO(layout.write_pdf(pdf_identifier=False))) as pdf:
+        all_pages = list(pdf.pages)
+        for doc, (a, b) in zip(docs, ranges, strict=True):
+            pages = b - a
+            counts.append(pages)
+            key = (doc.paper, doc.orientation, pages)
+            if key not in overlays:  # one open overlay per page count: its fonts are copied in once
+                marks = _copy_marks_pdf(templates_dir, (("", "1/1"),), doc.paper, doc.orientation, pages, css_mtime)
+                overlays[key] = pikepdf.open(io.BytesIO(marks))
+            for page, mark in zip(all_pages[a:b], overlays[key].pages, strict=True):
+                page.add_overlay(mark, pikepdf.Rectangle(page.mediabox))
+        pdf.save(out_dir / "chunk.pdf", object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        for i, (a, b) in enumerate(ranges):
+            with pikepdf.new() as one:
+                one.pages.extend(all_pages[a:b])
+                one.remove_unreferenced_resources()  # pages of a chunk share one resource dictionary
+                one.save(out_dir / f"{i}.pdf", object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    for overlay in overlays.values():
+        overlay.close()
+    return counts
