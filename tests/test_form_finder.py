@@ -31,7 +31,7 @@ def test_pinyin_initials() -> None:
         ("ZXXK", "renovation-permit"),  # its number code, any case
         ("一般派工单", "repair-order"),  # an alias
         ("ｌｐ０７．０１．００．０１", "repair-order"),  # a form code typed full-width
-        ("yaoshi", "key-custody-entrustment"),  # full pinyin
+        ("yaoshituoguan", "key-custody-entrustment"),  # full pinyin
     ],
 )
 def test_best_match_first(finder: FormFinder, q: str, expected: str) -> None:
