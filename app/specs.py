@@ -100,6 +100,14 @@ class ColumnSpec(Strict):
     max_length: int | None = None
     width: str | None = None  # CSS width of the column on paper, e.g. "20%"
     help: str = ""
+    # summed in the layout's 合计 row; default: money columns except prices and rates (单价, 标准 …)
+    total: bool | None = None
+
+    @property
+    def totalled(self) -> bool:
+        if self.total is not None:
+            return self.total
+        return self.type == "money" and not any(w in self.label for w in ("单价", "价格", "标准", "费率", "租金"))
 
     _key_is_identifier = field_validator("key")(classmethod(lambda cls, v: _identifier(v)))
 

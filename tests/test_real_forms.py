@@ -111,6 +111,12 @@ def test_example_pdf_shows_title_and_values(real_catalogue: Catalogue, form_id: 
             assert squash(str(value))[:10] in text, f"{f.label} = {value} not printed"
 
 
+# extraction artefacts the inventory README lists, corrected on the printed form
+ARTEFACTS = {"Leabharlann": "饱", "栏打;": "栏打√;"}
+# 【海亮xxxx】 / 【海亮XXXX】 is the project-name blank (README: "【海亮xxxx】 = project placeholder")
+PROJECT_BLANK = r"【海亮[xX]+】"
+
+
 def fragments(item: dict[str, Any]) -> list[str]:
     """The fixed text cut at blanks: at colons, sentence ends, line breaks, printed labels and the title.
 
@@ -118,9 +124,11 @@ def fragments(item: dict[str, Any]) -> list[str]:
     printed word for word is every run of two or more characters between those cuts.
     """
     text = unicodedata.normalize("NFKC", item["fixed_text"])
+    for wrong, right in ARTEFACTS.items():
+        text = text.replace(wrong, right)
     labels = {unicodedata.normalize("NFKC", f["label"]) for f in item.get("fields") or [] if f.get("label")}
     cuts = sorted(labels | {unicodedata.normalize("NFKC", item["title"])}, key=len, reverse=True)
-    pattern = "|".join([r"[。\n:]", r"\.{3,}", *(re.escape(c) for c in cuts if c)])
+    pattern = "|".join([r"[。\n:]", r"\.{3,}", PROJECT_BLANK, *(re.escape(c) for c in cuts if c)])
     return [squash(p) for p in re.split(pattern, text) if len(squash(p)) >= 2]
 
 

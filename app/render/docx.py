@@ -26,6 +26,8 @@ from app.render.model import Document
 from app.render.qr import qr_png
 
 EAST_ASIAN_FONT = "宋体"
+PORTRAIT_TEXT_MM = 176.0  # A4 less the template's margins
+LANDSCAPE_TEXT_MM = 263.0
 # the names the Word template may use; check-forms verifies templates/document.docx against them
 DOCX_CONTEXT = frozenset({"company", "number", "title", "verify_url", "sample_note", "body"})
 RED = RGBColor(0xD4, 0x00, 0x00)
@@ -73,7 +75,16 @@ def render_docx(doc: Document, template: Path, out: Path) -> None:
         for section in tpl.docx.sections:
             section.orientation = WD_ORIENT.LANDSCAPE
             section.page_width, section.page_height = section.page_height, section.page_width
+        _widen_tables(tpl.docx.element.body, LANDSCAPE_TEXT_MM / PORTRAIT_TEXT_MM)
     tpl.save(str(out))
+
+
+def _widen_tables(body: Any, factor: float) -> None:
+    """Tables are sized for the portrait text width; on a landscape page they take the wider line."""
+    for el in body.iter(qn("w:gridCol"), qn("w:tcW"), qn("w:tblW")):
+        width = el.get(qn("w:w"))
+        if width is not None and width.isdigit() and el.get(qn("w:type"), "dxa") == "dxa":
+            el.set(qn("w:w"), str(round(int(width) * factor)))
 
 
 def _mark_texts(copy: Any) -> list[str]:
@@ -274,7 +285,7 @@ BLOCKS = {
 
 def _column_widths(css: list[str | None], headers: list[str]) -> list[Any]:
     """Word column widths from the form's CSS widths ("26%"); 序号 is narrow, the rest share what is left."""
-    total = 176.0  # the text width of the A4 template in mm
+    total = PORTRAIT_TEXT_MM
     fixed = {i: total * float(w[:-1]) / 100 for i, w in enumerate(css) if w and w.endswith("%")}
     if headers and headers[0] == "序号":
         fixed.setdefault(0, 10.0)

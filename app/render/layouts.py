@@ -59,7 +59,7 @@ LAYOUTS: dict[str, Layout] = {
     "application": Layout("application", default_approvals=("服务中心意见", "负责人审批")),
     "inspection": Layout("inspection"),
     "checklist": Layout("checklist"),
-    "register": Layout("register", grid_columns=3),
+    "register": Layout("register"),
     "plan": Layout("plan"),
     "report": Layout("report"),
     "work-order": Layout("work-order"),
@@ -82,6 +82,8 @@ def layout_blocks(form: FormSpec) -> list[Block]:
     used |= {f.key for f in signatures}
     # a value already printed inside a fixed paragraph is not printed again in the grid
     used |= {key for paragraph in form.body for key, _, _ in placeholders(paragraph)}
+    # nor a sum that the table's own 合计 row prints
+    used |= {f.key for f in form.fields if f.sum_of and all(_totalled(form, ref) for ref in f.sum_of)}
 
     blocks: list[Block] = []
     if form.addressee:
@@ -126,11 +128,6 @@ def layout_blocks(form: FormSpec) -> list[Block]:
         blocks.append(ApprovalsBlock(type="approvals", steps=approvals))
     if layout.issuer:
         blocks.append(IssuerBlock(type="issuer"))
-    if receipt:
-        blocks.append(CutBlock(type="cut", label=RECEIPT))
-        blocks += receipt
-    if form.instructions:
-        blocks.append(TextBlock(type="text", text=f"填写说明：{form.instructions}", style="note"))
     # a form with nothing to sign and no issuer still needs someone to answer for it
     if not signatures and not layout.issuer and not approvals:
         blocks.append(
@@ -139,7 +136,18 @@ def layout_blocks(form: FormSpec) -> list[Block]:
                 places=[SignPlace(label="填表人"), SignPlace(label="审核人")],
             )
         )
+    if receipt:
+        blocks.append(CutBlock(type="cut", label=RECEIPT))
+        blocks += receipt
+    if form.instructions:
+        blocks.append(TextBlock(type="text", text=f"填写说明：{form.instructions}", style="note"))
     return blocks
+
+
+def _totalled(form: FormSpec, ref: str) -> bool:
+    table, _, col = ref.partition(".")
+    columns = {c.key: c for c in form.field_map[table].columns}
+    return col in columns and columns[col].totalled
 
 
 def _signature_dates(form: FormSpec) -> dict[str, str]:
@@ -178,8 +186,7 @@ def _field_blocks(fields: list[FieldSpec], layout: Layout) -> list[Block]:
     for f in fields:
         if f.type == "table":
             flush()
-            money = [c.key for c in f.columns if c.type == "money"]
-            out.append(TableBlock(type="table", field=f.key, totals=money))
+            out.append(TableBlock(type="table", field=f.key, totals=[c.key for c in f.columns if c.totalled]))
         elif f.type == "longtext":
             flush()
             if layout.longtext_as_paragraph:

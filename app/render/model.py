@@ -282,7 +282,8 @@ class _Context:
         widths = ([None] if block.numbered else []) + [c.width for c in spec.columns]
         rows: list[list[str]] = []
         for i, row in enumerate(rows_data, start=1):
-            cells = [format_value(c, row.get(c.key)) for c in spec.columns]
+            # an empty cell of a filled-in row stays empty (no 年 月 日 blank in a narrow column)
+            cells = [format_value(c, row.get(c.key)) if row.get(c.key) not in (None, "") else "" for c in spec.columns]
             rows.append(([str(i)] if block.numbered else []) + cells)
         for _ in range(spec.blank_rows):
             rows.append([""] * len(headers))
