@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     long_term_years: int = 30
     # worker processes that render Word files beside the PDF (0: render them in the issuing process)
     docx_workers: int = 1
+    # processes rendering a batch (催款通知书 from a ledger); 0: one per core
+    batch_workers: int = 0
     host: str = "127.0.0.1"
     port: int = 8000
 

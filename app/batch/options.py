@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from app.batch.arrears import LateFeeRule
 from app.batch.run import ArrearsOptions
@@ -32,3 +33,19 @@ def arrears_options(
         issued_by=issued_by,
         workers=workers,
     )
+
+
+def options_factory(
+    projects: dict[str, Project], default_project: str, workers: int
+) -> Callable[[str | None, dt.date], ArrearsOptions]:
+    """What a BatchService needs to turn (project code, batch date) into options; unknown codes refused."""
+
+    def options_for(code: str | None, batch_date: dt.date) -> ArrearsOptions:
+        from app.batch.service import BatchRefused
+
+        code = code or default_project
+        if code not in projects:
+            raise BatchRefused(f"没有代码为“{code}”的项目，可选：{'、'.join(projects)}")
+        return arrears_options(projects[code], batch_date, workers=workers, issued_by="web")
+
+    return options_for

@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
+import os
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.batch.options import options_factory
+from app.batch.service import BatchNotFound, BatchRefused, BatchService
 from app.config import Settings
 from app.index.db import Database
 from app.issue import Desk, DocumentNotFound, InvalidAction, RenderFailed, UnknownForm
@@ -25,7 +29,7 @@ from app.render.docx import warm_up
 from app.render.model import Letterhead
 from app.render.pdf import harfbuzz_subset_available
 from app.validation import SubmissionInvalid
-from app.web import api, pages
+from app.web import api, batch_routes, pages
 from app.web.api import FileMissing, error_json
 
 log = logging.getLogger(__name__)
@@ -79,6 +83,18 @@ def build_desk(settings: Settings) -> Desk:
     )
 
 
+def batch_service(settings: Settings, desk: Desk, own_desk: bool) -> BatchService:
+    """Batches render in worker processes, each with its own Desk, when the service built its own."""
+    workers = settings.batch_workers or (os.cpu_count() or 1)
+    make = partial(build_desk, settings.model_copy(update={"docx_workers": 0})) if own_desk else None
+    return BatchService(
+        desk,
+        settings.output_dir / "batches",
+        options_factory(settings.load_projects(), settings.default_project, workers if own_desk else 0),
+        make_desk=make,
+    )
+
+
 def create_app(settings: Settings | None = None, desk: Desk | None = None) -> FastAPI:
     settings = settings or Settings()
     if not harfbuzz_subset_available():
@@ -87,6 +103,7 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.batches.shutdown()
         pool = app.state.desk.docx_pool
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -98,9 +115,12 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
         version="0.1.0",
     )
     app.state.desk = desk or build_desk(settings)
+    app.state.batches = batch_service(settings, app.state.desk, own_desk=desk is None)
     tune_gc()
     app.include_router(api.router)
+    app.include_router(batch_routes.api)
     app.include_router(pages.router)
+    app.include_router(batch_routes.pages)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
     return app
@@ -125,6 +145,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FileMissing)
     async def _missing(request: Request, exc: Exception) -> Response:
         return respond(request, 404, str(exc))
+
+    @app.exception_handler(BatchNotFound)
+    async def _no_batch(request: Request, exc: BatchNotFound) -> Response:
+        return respond(request, 404, str(exc))
+
+    @app.exception_handler(BatchRefused)
+    async def _refused(request: Request, exc: BatchRefused) -> Response:
+        return respond(request, 422, str(exc))
 
     @app.exception_handler(InvalidAction)
     async def _conflict(request: Request, exc: InvalidAction) -> Response:
