@@ -134,7 +134,7 @@ def cmd_batch_arrears(settings: Settings, args: argparse.Namespace) -> int:
 
     from app.batch.ledger import LedgerError
     from app.batch.options import arrears_options
-    from app.batch.run import plan_arrears, run_arrears
+    from app.batch.run import Dispatch, plan_arrears, run_arrears
     from app.web.main import build_desk
 
     try:
@@ -174,6 +174,13 @@ def cmd_batch_arrears(settings: Settings, args: argparse.Namespace) -> int:
         print("（试运行：未开具，未占用编号）")
         return 0
     worker_settings = settings.model_copy(update={"docx_workers": 0})
+    dispatch: Dispatch | None = None
+    if settings.redis_url:
+        from app.batch.tasks import dispatch as celery_dispatch
+
+        dispatch = celery_dispatch
+
+        print(f"分块交给 Celery 工作进程（{settings.redis_url}）", file=sys.stderr)
     result = run_arrears(
         desk,
         ledger,
@@ -181,6 +188,7 @@ def cmd_batch_arrears(settings: Settings, args: argparse.Namespace) -> int:
         Path(args.out) if args.out else settings.output_dir / "batches",
         make_desk=partial(build_desk, worker_settings),
         progress=_progress_bar,
+        dispatch=dispatch,
     )
     print(file=sys.stderr)
     print(f"✓ 批次 {result.plan.batch_id}：新开具 {c['to_issue']} 份，共 {result.pages} 页")

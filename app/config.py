@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     long_term_years: int = 30
     # worker processes that render Word files beside the PDF (0: render them in the issuing process)
     docx_workers: int = 1
+    # Redis for Celery: when set, batch chunks go to Celery workers (celery -A app.batch.tasks worker) on any
+    # machine sharing the database and the output folder; empty: worker processes on this machine
+    redis_url: str = ""
     # processes rendering a batch (催款通知书 from a ledger); 0: one per core
     batch_workers: int = 0
     host: str = "127.0.0.1"

@@ -40,6 +40,10 @@ from app.issue import Desk, Reserved, issue_reserved, reserve_numbers
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
+Row = tuple[str, str, str, int]  # number, PDF path, Word path, pages
+ChunkArgs = tuple[list[Reserved], str, str, dt.datetime, Path]  # chunk, project, issued by, now, chunk PDF
+# sends chunks elsewhere (Celery) and yields their rows in chunk order
+Dispatch = Callable[[list[ChunkArgs]], Iterable[list[Row]]]
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,7 @@ def run_arrears(
     make_desk: Callable[[], Desk] | None = None,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    dispatch: Dispatch | None = None,
 ) -> BatchResult:
     """Issue every notice the plan calls for and write the print PDF, the Word ZIP and the results workbook."""
     now = now or dt.datetime.now(dt.UTC)
@@ -170,7 +175,7 @@ def run_arrears(
     chunk_of: dict[str, tuple[Path, int]] = {}  # key → (chunk PDF, first page of the notice in it)
     done = 0
     try:
-        for n, (chunk, issued) in enumerate(_issue_chunks(desk, chunks, opts, make_desk, now, chunk_dir)):
+        for n, (chunk, issued) in enumerate(_issue_chunks(desk, chunks, opts, make_desk, now, chunk_dir, dispatch)):
             page = 0
             for x, row in zip(chunk, issued, strict=True):
                 rows[x.key] = row
@@ -198,9 +203,6 @@ def run_arrears(
     return result
 
 
-Row = tuple[str, str, str, int]  # number, PDF path, Word path, pages
-
-
 def _issue_chunks(
     desk: Desk,
     chunks: list[list[Reserved]],
@@ -208,9 +210,13 @@ def _issue_chunks(
     make_desk: Callable[[], Desk] | None,
     now: dt.datetime,
     chunk_dir: Path,
+    dispatch: Dispatch | None,
 ) -> Iterable[tuple[list[Reserved], list[Row]]]:
-    """Issue chunk after chunk (in this process or in worker processes), yielding them in order."""
+    """Issue chunk after chunk (here, in worker processes or by Celery workers), yielding them in order."""
     args = [(c, opts.project, opts.issued_by, now, chunk_dir / f"{n:05d}.pdf") for n, c in enumerate(chunks)]
+    if dispatch is not None:
+        yield from zip(chunks, dispatch(args), strict=True)
+        return
     if opts.workers <= 0 or make_desk is None or len(chunks) < 2:
         for a in args:
             yield a[0], _issue_chunk(desk, *a)
@@ -228,7 +234,7 @@ def _worker_init(make_desk: Callable[[], Desk]) -> None:
     _WORKER_DESK = make_desk()
 
 
-def _worker_chunk(args: tuple[list[Reserved], str, str, dt.datetime, Path]) -> list[Row]:
+def _worker_chunk(args: ChunkArgs) -> list[Row]:
     assert _WORKER_DESK is not None
     return _issue_chunk(_WORKER_DESK, *args)
 

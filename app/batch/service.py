@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.batch.ledger import LedgerError
-from app.batch.run import ArrearsOptions, plan_arrears, run_arrears
+from app.batch.run import ArrearsOptions, Dispatch, plan_arrears, run_arrears
 from app.index.models import Batch
 from app.issue import Desk
 
@@ -42,6 +42,7 @@ class BatchService:
     out_root: Path
     options_for: Callable[[str | None, dt.date], ArrearsOptions]  # project code, batch date → options
     make_desk: Callable[[], Desk] | None = None
+    dispatch: Dispatch | None = None  # Celery (app.batch.tasks.dispatch) when configured
 
     def __post_init__(self) -> None:
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch")
@@ -104,7 +105,7 @@ class BatchService:
 
     def _run(self, data: bytes, opts: ArrearsOptions) -> None:
         try:
-            run_arrears(self.desk, data, opts, self.out_root, make_desk=self.make_desk)
+            run_arrears(self.desk, data, opts, self.out_root, make_desk=self.make_desk, dispatch=self.dispatch)
         except Exception:  # recorded on the batch row by run_arrears; the thread must not die silently
             log.exception("batch failed")
 

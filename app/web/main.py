@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.batch.options import options_factory
+from app.batch.run import Dispatch
 from app.batch.service import BatchNotFound, BatchRefused, BatchService
 from app.config import Settings
 from app.index.db import Database
@@ -87,11 +88,17 @@ def batch_service(settings: Settings, desk: Desk, own_desk: bool) -> BatchServic
     """Batches render in worker processes, each with its own Desk, when the service built its own."""
     workers = settings.batch_workers or (os.cpu_count() or 1)
     make = partial(build_desk, settings.model_copy(update={"docx_workers": 0})) if own_desk else None
+    dispatch: Dispatch | None = None
+    if settings.redis_url and own_desk:
+        from app.batch.tasks import dispatch as celery_dispatch
+
+        dispatch = celery_dispatch
     return BatchService(
         desk,
         settings.output_dir / "batches",
         options_factory(settings.load_projects(), settings.default_project, workers if own_desk else 0),
         make_desk=make,
+        dispatch=dispatch,
     )
 
 
