@@ -153,7 +153,14 @@ def cmd_batch_arrears(settings: Settings, args: argparse.Namespace) -> int:
         print(f"✗ 无法读取台账文件：{exc}", file=sys.stderr)
         return 2
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    opts = arrears_options(projects[code], batch_date, interval_days=args.interval, issued_by=args.by, workers=workers)
+    opts = arrears_options(
+        projects[code],
+        batch_date,
+        interval_days=args.interval,
+        issued_by=args.by,
+        workers=workers,
+        chunk_size=args.chunk,
+    )
     desk = _desk(settings)
     try:
         plan = plan_arrears(desk, ledger, opts)
@@ -275,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="只检查台账并列出将开具的通知书，不开具")
     p.add_argument("--interval", type=int, help="升级催款的间隔天数，默认取项目设置（30）")
     p.add_argument("--workers", type=int, help="渲染进程数，默认为 CPU 核数")
+    p.add_argument("--chunk", type=int, default=50, help="每块通知书数（一次排版、一个事务），默认 50")
     p.add_argument("--by", default="batch", help="开具人")
     p.set_defaults(func=cmd_batch_arrears)
     p = sub.add_parser("list", help="列出最近开具的文书")

@@ -262,3 +262,67 @@ def test_a_crash_midway_resumes_without_duplicates_or_gaps(desk: Desk, tmp_path:
         assert s.scalar(select(func.count()).select_from(NumberReservation)) == 0
     assert Counter(x.new for x in result.issued)[True] == len(result.issued) - 6
     assert pdf_pages(result.outputs["print_pdf"]) == len(result.issued)
+
+
+@pytest.mark.slow
+def test_killing_the_batch_command_and_running_it_again(tmp_path: Path) -> None:
+    """kill -9 of `docdesk batch arrears` midway, then the same command again: every notice once, no gaps."""
+    import os
+    import signal
+    import sys
+    import time
+
+    from sqlalchemy import create_engine
+
+    from tests.conftest import ROOT
+
+    ledger = make_ledger(60, seed=71).save(tmp_path / "l.xlsx")
+    db = tmp_path / "index.db"
+    env = {**os.environ, "DOCDESK_DATABASE_URL": f"sqlite:///{db}", "DOCDESK_OUTPUT_DIR": str(tmp_path / "out")}
+    cmd = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "batch",
+        "arrears",
+        str(ledger),
+        "--date",
+        "2026-11-01",
+        "--workers",
+        "1",
+        "--chunk",
+        "5",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+
+    def issued() -> int:
+        if not db.exists():
+            return 0
+        engine = create_engine(f"sqlite:///{db}")
+        try:
+            with engine.connect() as c:
+                return int(c.exec_driver_sql("select count(*) from issued_documents").scalar() or 0)
+        except Exception:
+            return 0
+        finally:
+            engine.dispose()
+
+    deadline = time.monotonic() + 240
+    while issued() < 10 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = issued()
+    assert 10 <= partial < 60, f"the kill came too late or too early: {partial} issued"
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as c:
+        numbers = [r[0] for r in c.exec_driver_sql("select number from issued_documents")]
+        held = c.exec_driver_sql("select count(*) from number_reservations").scalar()
+    engine.dispose()
+    assert len(numbers) == len(set(numbers)) == 60 and held == 0
+    assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 61))
+    assert f"本批日期已开具 {partial}" in done.stdout

@@ -147,3 +147,21 @@ def test_tier_a_fixed_text_is_printed_word_for_word(
     text = unicodedata.normalize("NFKC", text)
     missing = [f for f in fragments(item) if f not in text]
     assert not missing, f"not printed word for word: {missing}"
+
+
+def test_every_inventory_form_is_defined_and_nothing_else(inventory: dict[str, dict[str, Any]]) -> None:
+    assert set(FORM_IDS) == set(inventory)
+    assert len(FORM_IDS) == 469
+
+
+def test_the_api_lists_every_inventory_form(client: Any, inventory: dict[str, dict[str, Any]]) -> None:
+    listed = {f["id"] for f in client.get("/api/forms").json()}
+    assert listed >= set(inventory)
+
+
+def test_forms_index_is_current() -> None:
+    from scripts.forms_index import index_text
+
+    assert (ROOT / "forms" / "INDEX.md").read_text(encoding="utf-8") == index_text(), (
+        "forms/INDEX.md is out of date: run python scripts/forms_index.py"
+    )

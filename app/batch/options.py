@@ -17,6 +17,7 @@ def arrears_options(
     interval_days: int | None = None,
     issued_by: str = "batch",
     workers: int = 0,
+    chunk_size: int = 50,
 ) -> ArrearsOptions:
     return ArrearsOptions(
         project=project.code,
@@ -32,6 +33,7 @@ def arrears_options(
         },
         issued_by=issued_by,
         workers=workers,
+        chunk_size=max(1, chunk_size),
     )
 
 
