@@ -326,3 +326,32 @@ def test_killing_the_batch_command_and_running_it_again(tmp_path: Path) -> None:
     assert len(numbers) == len(set(numbers)) == 60 and held == 0
     assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 61))
     assert f"本批日期已开具 {partial}" in done.stdout
+
+
+def test_a_credit_pays_the_oldest_arrears_first_and_a_prepaid_household_gets_nothing() -> None:
+    from app.batch.arrears import households
+    from app.batch.ledger import Charge
+
+    def charge(row: int, room: str, item: str, due: dt.date, amount: str, paid: str) -> Charge:
+        return Charge(
+            row, "锦华花园", "3", "2", room, "王", "", item, f"{due:%Y-%m}", due, Decimal(amount), Decimal(paid)
+        )
+
+    day = dt.date(2026, 11, 1)
+    rule = LateFeeRule()
+    got = households(
+        [
+            charge(2, "1502", "物业服务费", dt.date(2026, 7, 31), "100.00", "0"),
+            charge(3, "1502", "车位管理费", dt.date(2026, 8, 31), "150.00", "0"),
+            charge(4, "1502", "公共能耗分摊费", dt.date(2026, 9, 30), "20.00", "150.00"),  # 130.00 prepaid
+            charge(5, "1503", "物业服务费", dt.date(2026, 7, 31), "100.00", "0"),
+            charge(6, "1503", "车位管理费", dt.date(2026, 8, 31), "0", "120.00"),  # prepaid overall
+        ],
+        rule,
+        day,
+    )
+    assert [h.room for h in got] == ["1502"]
+    h = got[0]
+    assert [(i.item, i.outstanding) for i in h.items] == [("车位管理费", Decimal("120.00"))]  # 100 + 30 of 150 paid
+    assert h.items[0].late_fee == rule.fee(Decimal("120.00"), dt.date(2026, 8, 31), day)
+    assert h.outstanding == Decimal("120.00") and h.credit == Decimal("130.00")

@@ -63,7 +63,7 @@ class Household:
     owner: str
     phone: str
     items: list[Item] = field(default_factory=list)
-    credit: Decimal = Decimal(0)  # overpaid or prepaid charges, set against the arrears
+    credit: Decimal = Decimal(0)  # overpaid or prepaid amounts already set against the oldest arrears
 
     @property
     def key(self) -> str:
@@ -77,7 +77,7 @@ class Household:
 
     @property
     def outstanding(self) -> Decimal:
-        return sum((i.outstanding for i in self.items), Decimal(0)) - self.credit
+        return sum((i.outstanding for i in self.items), Decimal(0))
 
     @property
     def late_fees(self) -> Decimal:
@@ -97,21 +97,36 @@ def _natural(text: str) -> tuple[int, int | str]:
 
 
 def households(charges: Iterable[Charge], rule: LateFeeRule, as_of: dt.date) -> list[Household]:
-    """Households in delivery order with what they owe as of the batch date; those owing nothing left out."""
-    by_key: dict[tuple[str, str, str, str], Household] = {}
+    """Households in delivery order with what they owe as of the batch date; those owing nothing left out.
+
+    An overpaid or prepaid charge is a credit that pays the household's oldest arrears first (by 应缴日期),
+    as a fee office applies a prepayment; late fees are charged on what is still owed after that.
+    """
+    by_key: dict[tuple[str, str, str, str], list[Charge]] = {}
     for c in charges:
-        h = by_key.get(c.household)
-        if h is None:
-            h = by_key[c.household] = Household(c.project, c.building, c.unit, c.room, c.owner, c.phone)
-        if not h.phone and c.phone:
-            h.phone = c.phone
-        owed = c.outstanding
-        if owed > 0:
-            h.items.append(Item(c.item, c.period, owed, rule.fee(owed, c.due, as_of), c.row))
-        elif owed < 0:
-            h.credit += -owed
-    owing = [h for h in by_key.values() if h.items and h.outstanding > 0]
-    return sorted(owing, key=Household.sort_key)
+        by_key.setdefault(c.household, []).append(c)
+    out = []
+    for group in by_key.values():
+        first = group[0]
+        h = Household(
+            first.project,
+            first.building,
+            first.unit,
+            first.room,
+            first.owner,
+            next((c.phone for c in group if c.phone), ""),
+        )
+        credit = sum((-c.outstanding for c in group if c.outstanding < 0), Decimal(0))
+        for c in sorted((c for c in group if c.outstanding > 0), key=lambda c: (c.due, c.row)):
+            owed = c.outstanding
+            used = min(owed, credit)
+            owed, credit = owed - used, credit - used
+            h.credit += used
+            if owed > 0:
+                h.items.append(Item(c.item, c.period, owed, rule.fee(owed, c.due, as_of), c.row))
+        if h.items:
+            out.append(h)
+    return sorted(out, key=Household.sort_key)
 
 
 @dataclass(frozen=True)
@@ -160,8 +175,6 @@ def notice_data(h: Household, batch_date: dt.date, project_name: str, contact: M
         {"fee_item": i.item, "period": i.period, "amount": str(i.outstanding), "late_fee": str(i.late_fee)}
         for i in h.items
     ]
-    if h.credit:
-        items.append({"fee_item": "预缴/多缴款冲抵", "period": "", "amount": str(-h.credit), "late_fee": "0.00"})
     room = f"{h.unit}单元{h.room}" if h.unit else h.room
     return {
         "project_name": project_name,
