@@ -165,3 +165,39 @@ def test_forms_index_is_current() -> None:
     assert (ROOT / "forms" / "INDEX.md").read_text(encoding="utf-8") == index_text(), (
         "forms/INDEX.md is out of date: run python scripts/forms_index.py"
     )
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_word_file_has_bordered_tables_and_an_east_asian_font(
+    real_catalogue: Catalogue, form_id: str, tmp_path: Path
+) -> None:
+    """Every data table is a bordered Table Grid; every run names an East-Asian font (宋体) for Chinese text."""
+    import zipfile
+
+    from app.render.docx import render_docx
+    from app.render.layouts import layout_blocks
+
+    form = real_catalogue.forms[form_id]
+    clean = validate_submission(form, real_catalogue.examples[form_id])
+    doc = build_document(
+        form,
+        clean,
+        number="HL-TEST-2026-00001",
+        issue_date=dt.date(2026, 11, 22),
+        letterhead=LETTERHEAD,
+        verify_url="http://docdesk.test/v/x",
+    )
+    render_docx(doc, ROOT / "templates" / "document.docx", tmp_path / "x.docx")
+    with zipfile.ZipFile(tmp_path / "x.docx") as z:
+        body = z.read("word/document.xml").decode()
+        styles = z.read("word/styles.xml").decode()
+    ruled = sum(
+        1
+        for b in layout_blocks(form)
+        if b.type in ("fields", "long", "approvals") or (b.type == "table" and getattr(b, "style", "") == "table")
+    )
+    per_copy = body.count('w:tblStyle w:val="TableGrid"') // max(1, len(form.copies))
+    assert per_copy >= ruled, f"{per_copy} bordered tables for {ruled} ruled blocks"
+    assert 'w:eastAsia="宋体"' in styles
+    runs = body.count("<w:r>") + body.count("<w:r ")
+    assert body.count('w:eastAsia="宋体"') >= runs * 0.9, "runs without an East-Asian font"
