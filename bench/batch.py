@@ -54,6 +54,7 @@ TARGET_SCALING = 1.8
 
 
 def settings_for(tmp: Path) -> Settings:
+    tmp.mkdir(parents=True, exist_ok=True)
     return Settings(database_url=f"sqlite:///{tmp / 'index.db'}", output_dir=tmp / "output", docx_workers=0)
 
 
@@ -85,6 +86,7 @@ def libreoffice(docx: list[Path], tmp: Path) -> float:
     soffice = shutil.which("soffice")
     if soffice is None:
         raise SystemExit("LibreOffice (soffice) is not installed")
+    tmp.mkdir(parents=True, exist_ok=True)
     halves = [docx[0::2], docx[1::2]]
     for i in range(2):  # warm profiles (first start creates them), not timed
         subprocess.run(
@@ -131,6 +133,7 @@ def weasyprint_per_notice(tmp: Path, n: int) -> float:
     from app.render.model import Letterhead, build_document
     from app.validation import validate_submission
 
+    tmp.mkdir(parents=True, exist_ok=True)
     cat = load_catalogue(ROOT / "forms")
     form = cat.forms["arrears-reminder-1"]
     data = validate_submission(form, cat.examples[form.id])

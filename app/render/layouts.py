@@ -78,12 +78,23 @@ def layout_blocks(form: FormSpec) -> list[Block]:
     layout = layout_of(form)
     dates_of = _signature_dates(form)
     used = set(dates_of.values()) | {k for k in (form.addressee, form.valid_from, form.valid_to) if k}
-    signatures = [f for f in form.fields if f.type == "signature"]
-    used |= {f.key for f in signatures}
+    all_signatures = [f for f in form.fields if f.type == "signature"]
+    used |= {f.key for f in all_signatures}
+    # a signature in a 回执 section is signed on the tear-off part, below the cut line
+    signatures = [f for f in all_signatures if not f.section.startswith(RECEIPT)]
+    receipt_signatures = [f for f in all_signatures if f.section.startswith(RECEIPT)]
     # a value already printed inside a fixed paragraph is not printed again in the grid
     used |= {key for paragraph in form.body for key, _, _ in placeholders(paragraph)}
     # nor a sum that the table's own 合计 row prints
     used |= {f.key for f in form.fields if f.sum_of and all(_totalled(form, ref) for ref in f.sum_of)}
+    # the issuing office is dated by the document's own date where it has one (the date that also sets the
+    # number's year), printed there rather than in the grid; otherwise (or when a paragraph
+    # already prints it, e.g. as a deadline) by the issue date
+    date_field = form.field_map.get(form.date_field or "")
+    issuer_date = None
+    if layout.issuer and date_field is not None and date_field.type == "date" and date_field.key not in used:
+        issuer_date = date_field.key
+        used.add(date_field.key)
 
     blocks: list[Block] = []
     if form.addressee:
@@ -110,24 +121,13 @@ def layout_blocks(form: FormSpec) -> list[Block]:
         )
     if layout.body_at == "end":
         blocks += body
-    for row in _chunks(signatures, 3):
-        places = [
-            SignPlace(
-                label=f.label,
-                field=f.key,
-                date=dates_of.get(f.key),
-                seal=layout.sign_seals,
-                seal_label="签章",
-            )
-            for f in row
-        ]
-        blocks.append(SignaturesBlock(type="signatures", places=places))
+    blocks += _signature_rows(signatures, dates_of, layout)
     # the applicant signs first, then the 审批 chain decides
     approvals = form.approvals or list(layout.default_approvals)
     if approvals:
         blocks.append(ApprovalsBlock(type="approvals", steps=approvals))
     if layout.issuer:
-        blocks.append(IssuerBlock(type="issuer"))
+        blocks.append(IssuerBlock(type="issuer", date=issuer_date))
     # a form with nothing to sign and no issuer still needs someone to answer for it
     if not signatures and not layout.issuer and not approvals:
         blocks.append(
@@ -136,9 +136,12 @@ def layout_blocks(form: FormSpec) -> list[Block]:
                 places=[SignPlace(label="填表人"), SignPlace(label="审核人")],
             )
         )
-    if receipt:
+    if receipt or receipt_signatures:
         blocks.append(CutBlock(type="cut", label=RECEIPT))
+        if not receipt:
+            blocks.append(SectionBlock(type="section", text=receipt_signatures[0].section))
         blocks += receipt
+        blocks += _signature_rows(receipt_signatures, dates_of, layout)
     if form.instructions:
         blocks.append(TextBlock(type="text", text=f"填写说明：{form.instructions}", style="note"))
     return blocks
@@ -200,6 +203,21 @@ def _field_blocks(fields: list[FieldSpec], layout: Layout) -> list[Block]:
             grid.append(f.key)
     flush()
     return out
+
+
+def _signature_rows(signatures: list[FieldSpec], dates_of: dict[str, str], layout: Layout) -> list[Block]:
+    return [
+        SignaturesBlock(
+            type="signatures",
+            places=[
+                SignPlace(
+                    label=f.label, field=f.key, date=dates_of.get(f.key), seal=layout.sign_seals, seal_label="签章"
+                )
+                for f in row
+            ],
+        )
+        for row in _chunks(signatures, 3)
+    ]
 
 
 def _chunks(items: list[FieldSpec], n: int) -> list[list[FieldSpec]]:
