@@ -173,6 +173,10 @@ def cmd_batch_arrears(settings: Settings, args: argparse.Namespace) -> int:
         f"待开具 {c['to_issue']}，本批日期已开具 {c['issued_before']}，"
         f"移交法务 {c['legal']}，未满间隔暂不催缴 {c['waiting']}"
     )
+    if c["stranded_numbers"]:
+        print(
+            f"注意：{c['stranded_numbers']} 个此前中断时预留的编号因该户已无欠费而不再使用，见结果工作簿“保留未用编号”"
+        )
     for problem in plan.ledger.problems[:50]:
         print(f"  第 {problem.row} 行：{problem.reason}", file=sys.stderr)
     if len(plan.ledger.problems) > 50:

@@ -7,6 +7,7 @@ import io
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -27,6 +28,18 @@ CONTACT = {"phone": "0571-87651234", "bank": "中国工商银行杭州城西支�
 
 def options(day: dt.date, **kw: object) -> ArrearsOptions:
     return ArrearsOptions(project="HL", project_name="海亮·锦华花园", batch_date=day, contact=CONTACT, **kw)  # type: ignore[arg-type]
+
+
+class Killed(BaseException):
+    """Stands for the process dying: not an Exception, so nothing on the way catches it."""
+
+
+def die_after(n: int) -> Callable[[int, int], None]:
+    def progress(done: int, total: int) -> None:
+        if done >= n:
+            raise Killed
+
+    return progress
 
 
 def xlsx(rows: list[list[object]]) -> bytes:
@@ -237,19 +250,10 @@ def test_totals_late_fees_outputs_and_delivery_order(desk: Desk, tmp_path: Path)
 
 
 def test_a_crash_midway_resumes_without_duplicates_or_gaps(desk: Desk, tmp_path: Path) -> None:
-    ledger = make_ledger(18, seed=31)
-    data = ledger.save(tmp_path / "l.xlsx").read_bytes()
+    data = make_ledger(18, seed=31).save(tmp_path / "l.xlsx").read_bytes()
     day = dt.date(2026, 11, 1)
-
-    class Killed(BaseException):
-        pass
-
-    def die_after_two_chunks(done: int, total: int) -> None:
-        if done >= 6:
-            raise Killed
-
     with pytest.raises(Killed):
-        run_arrears(desk, data, options(day, chunk_size=3), tmp_path / "b", progress=die_after_two_chunks)
+        run_arrears(desk, data, options(day, chunk_size=3), tmp_path / "b", progress=die_after(6))
     with desk.db.read() as s:
         assert s.scalar(select(func.count()).select_from(IssuedDocument)) == 6
         held = s.scalar(select(func.count()).select_from(NumberReservation))
@@ -355,3 +359,23 @@ def test_a_credit_pays_the_oldest_arrears_first_and_a_prepaid_household_gets_not
     assert [(i.item, i.outstanding) for i in h.items] == [("车位管理费", Decimal("120.00"))]  # 100 + 30 of 150 paid
     assert h.items[0].late_fee == rule.fee(Decimal("120.00"), dt.date(2026, 8, 31), day)
     assert h.outstanding == Decimal("120.00") and h.credit == Decimal("130.00")
+
+
+def test_numbers_reserved_for_households_that_then_paid_are_reported(desk: Desk, tmp_path: Path) -> None:
+    ledger = make_ledger(12, seed=81)
+    data = ledger.save(tmp_path / "l.xlsx").read_bytes()
+    day = dt.date(2026, 11, 1)
+    with pytest.raises(Killed):  # numbers reserved for all 12, the first chunk of 3 issued
+        run_arrears(desk, data, options(day, chunk_size=3), tmp_path / "b", progress=die_after(3))
+    # the ledger is corrected: the last household has paid
+    last = ledger.rows[-1].values
+    for r in ledger.rows:
+        if (r.values["楼栋"], r.values["单元"], r.values["房号"]) == (last["楼栋"], last["单元"], last["房号"]):
+            r.values["已缴金额"] = r.values["应缴金额"]
+    fixed = ledger.save(tmp_path / "fixed.xlsx").read_bytes()
+    result = run_arrears(desk, fixed, options(day), tmp_path / "b")
+    assert result.plan.counts()["stranded_numbers"] == 1
+    wb = load_workbook(result.outputs["results"])
+    assert wb["保留未用编号"].max_row == 2 and "已无欠费" in str(wb["保留未用编号"]["B2"].value)
+    numbers = issued_numbers(desk)
+    assert len(numbers) == 11 == len(set(numbers))

@@ -68,8 +68,9 @@ def results_workbook(
     skipped: Sequence[tuple[int, str]],
     legal: Sequence[tuple[str, str, str]],
     waiting: Sequence[tuple[str, str, str]],
+    stranded: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """已开具 / 跳过的行 / 移交法务 / 暂不催缴 sheets, with totals, for finance staff."""
+    """已开具 / 跳过的行 / 移交法务 / 暂不催缴 (/ 保留未用编号) sheets, with totals, for finance staff."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -106,6 +107,21 @@ def results_workbook(
         ("移交法务", ["房号", "业主姓名", "说明"], legal),
         ("暂不催缴", ["房号", "业主姓名", "原因"], waiting),
     ]
+    if stranded:
+        sheets.append(
+            (
+                "保留未用编号",
+                ["编号", "说明"],
+                [
+                    (
+                        number,
+                        f"中断的批次为 {key.split(':')[2].replace('|', '/')} 预留，"
+                        "重新导入的台账中该户已无欠费；编号不再使用",
+                    )
+                    for number, key in stranded
+                ],
+            )
+        )
     for title, header, rows in sheets:
         sheet = wb.create_sheet(title)
         sheet.append(header)

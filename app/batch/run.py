@@ -35,7 +35,7 @@ from app.batch.arrears import (
 )
 from app.batch.ledger import Ledger, read_ledger
 from app.batch.outputs import IssuedLine, merge_pdfs, results_workbook, zip_files
-from app.index.models import Batch, IssuedDocument
+from app.index.models import Batch, IssuedDocument, NumberReservation
 from app.issue import Desk, Reserved, issue_reserved, reserve_numbers
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,9 @@ class Plan:
     batch_id: str
     ledger: Ledger
     entries: list[Planned]
+    # numbers reserved for this project and date by an earlier, interrupted run, for households that no
+    # longer owe (the ledger changed in between): they stay reserved, never reused, and are reported
+    stranded: list[tuple[str, str]] = field(default_factory=list)  # (number, request key)
 
     def of(self, *actions: str) -> list[Planned]:
         return [p for p in self.entries if p.decision.action in actions]
@@ -88,6 +91,7 @@ class Plan:
             "issued_before": len(self.of("done")),
             "legal": len(self.of("legal")),
             "waiting": len(self.of("wait")),
+            "stranded_numbers": len(self.stranded),
         }
 
 
@@ -119,7 +123,16 @@ def plan_arrears(desk: Desk, ledger_bytes: bytes, opts: ArrearsOptions) -> Plan:
         decision = decide(history.get(h.key, []), opts.batch_date, opts.interval_days)
         data = notice_data(h, opts.batch_date, opts.project_name, opts.contact)
         entries.append(Planned(h, decision, request_key(opts.project, h, opts.batch_date), data))
-    return Plan(batch_id_for(opts, ledger_bytes), ledger, entries)
+    planned = {p.key for p in entries}
+    suffix = f":{opts.batch_date.isoformat()}"
+    with desk.db.read() as session:
+        held = session.execute(
+            select(NumberReservation.number, NumberReservation.key)
+            .where(NumberReservation.key.like(f"arrears:{opts.project}:%"))
+            .where(NumberReservation.document_date == opts.batch_date)
+        ).all()
+    stranded = [(n, k) for n, k in held if k.endswith(suffix) and k not in planned]
+    return Plan(batch_id_for(opts, ledger_bytes), ledger, entries, stranded)
 
 
 def _history(desk: Desk, project: str) -> dict[str, list[Notice]]:
@@ -292,6 +305,7 @@ def _write_outputs(
         [(x.row, x.reason) for x in plan.ledger.problems],
         [(p.household.address, p.household.owner, p.decision.reason) for p in plan.of("legal")],
         [(p.household.address, p.household.owner, p.decision.reason) for p in plan.of("wait")],
+        plan.stranded,
     )
     outputs = {
         "print_pdf": out_dir / "催款通知书-打印.pdf",
