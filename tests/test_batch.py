@@ -379,3 +379,24 @@ def test_numbers_reserved_for_households_that_then_paid_are_reported(desk: Desk,
     assert wb["保留未用编号"].max_row == 2 and "已无欠费" in str(wb["保留未用编号"]["B2"].value)
     numbers = issued_numbers(desk)
     assert len(numbers) == 11 == len(set(numbers))
+
+
+def test_a_reminder_issued_at_the_front_desk_counts_for_escalation(desk: Desk, tmp_path: Path) -> None:
+    from app.issue import issue_document
+    from tests.conftest import example
+
+    ledger = make_ledger(3, seed=91)
+    data = ledger.save(tmp_path / "l.xlsx").read_bytes()
+    first = ledger.rows[0].values
+    by_hand = example(
+        desk.catalogue,
+        "arrears-reminder-1",
+        notice_date="2026-09-20",
+        room={"building": first["楼栋"], "room": f"{first['单元']}单元{first['房号']}"},
+    )
+    manual = issue_document(desk, "arrears-reminder-1", by_hand, now=dt.datetime(2026, 9, 20, 2, tzinfo=dt.UTC))
+    result = run_arrears(desk, data, options(dt.date(2026, 11, 1)), tmp_path / "b")
+    levels = {x.address: x.level for x in result.issued}
+    address = f"{first['楼栋']}栋{first['单元']}单元{first['房号']}室"
+    assert levels[address] == 2, (manual.subject, levels)
+    assert sorted(levels.values()) == [1, 1, 2]

@@ -117,10 +117,11 @@ def plan_arrears(desk: Desk, ledger_bytes: bytes, opts: ArrearsOptions) -> Plan:
     """Read the ledger and decide, per household in arrears, what this batch does; issues nothing."""
     ledger = read_ledger(ledger_bytes)
     owing = households(ledger.charges, opts.rule, opts.batch_date)
-    history = _history(desk, opts.project)
+    by_key, by_subject = _history(desk, opts.project)
     entries = []
     for h in owing:
-        decision = decide(history.get(h.key, []), opts.batch_date, opts.interval_days)
+        earlier = by_key.get(h.key, []) + by_subject.get(h.address, [])
+        decision = decide(earlier, opts.batch_date, opts.interval_days)
         data = notice_data(h, opts.batch_date, opts.project_name, opts.contact)
         entries.append(Planned(h, decision, request_key(opts.project, h, opts.batch_date), data))
     planned = {p.key for p in entries}
@@ -135,24 +136,35 @@ def plan_arrears(desk: Desk, ledger_bytes: bytes, opts: ArrearsOptions) -> Plan:
     return Plan(batch_id_for(opts, ledger_bytes), ledger, entries, stranded)
 
 
-def _history(desk: Desk, project: str) -> dict[str, list[Notice]]:
-    """Earlier batch reminders of the project by household, from the index (voided ones do not count)."""
+def _history(desk: Desk, project: str) -> tuple[dict[str, list[Notice]], dict[str, list[Notice]]]:
+    """Earlier reminders of the project from the index (voided ones do not count).
+
+    Batch reminders by household key; reminders issued one at a time (front desk, API) by the address
+    they print (subject, e.g. 3栋2单元1502室), which is how a batch notice prints its household too.
+    """
     prefix = f"arrears:{project}:"
-    out: dict[str, list[Notice]] = {}
+    by_key: dict[str, list[Notice]] = {}
+    by_subject: dict[str, list[Notice]] = {}
     with desk.db.read() as session:
         rows = session.execute(
             select(
-                IssuedDocument.request_key, IssuedDocument.form_id, IssuedDocument.document_date, IssuedDocument.number
+                IssuedDocument.request_key,
+                IssuedDocument.subject,
+                IssuedDocument.form_id,
+                IssuedDocument.document_date,
+                IssuedDocument.number,
             )
             .where(IssuedDocument.form_id.in_(list(LEVEL_FORMS.values())))
             .where(IssuedDocument.project == project)
             .where(IssuedDocument.status == "issued")
-            .where(IssuedDocument.request_key.like(f"{prefix}%"))
         )
-        for key, form_id, day, number in rows:
-            household = str(key)[len(prefix) :].rsplit(":", 1)[0]
-            out.setdefault(household, []).append(Notice(FORM_LEVELS[form_id], day, number))
-    return out
+        for key, subject, form_id, day, number in rows:
+            notice = Notice(FORM_LEVELS[form_id], day, number)
+            if key and str(key).startswith(prefix):
+                by_key.setdefault(str(key)[len(prefix) :].rsplit(":", 1)[0], []).append(notice)
+            elif not key:
+                by_subject.setdefault(str(subject), []).append(notice)
+    return by_key, by_subject
 
 
 def run_arrears(
@@ -201,8 +213,9 @@ def run_arrears(
     except BaseException as exc:
         _update_batch(desk, plan.batch_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
         raise
-    for p in plan.of("done"):
-        rows[p.key] = _existing(desk, p.key)
+    for p in plan.of("done"):  # issued earlier on this date, by a batch or at the front desk
+        assert p.decision.last is not None
+        rows[p.key] = _existing(desk, p.decision.last.number)
     result = _write_outputs(desk, plan, rows, chunk_of, out_dir)
     _update_batch(
         desk,
@@ -259,9 +272,9 @@ def _issue_chunk(
     return [(d.number, d.pdf_path, d.docx_path, d.pages) for d in docs]
 
 
-def _existing(desk: Desk, key: str) -> tuple[str, str, str, int]:
+def _existing(desk: Desk, number: str) -> tuple[str, str, str, int]:
     with desk.db.read() as session:
-        doc = session.scalars(select(IssuedDocument).where(IssuedDocument.request_key == key)).one()
+        doc = session.scalars(select(IssuedDocument).where(IssuedDocument.number == number)).one()
         return doc.number, doc.pdf_path, doc.docx_path, doc.pages
 
 
