@@ -214,6 +214,34 @@ def _progress_bar(done: int, total: int) -> None:
     print(f"\r开具中 [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
 
+def cmd_sanity_check(settings: Settings, args: argparse.Namespace) -> int:
+    from app.index.db import Database
+    from app.integrity import check_integrity
+
+    db = Database(settings.database_url)
+    db.migrate()
+    report = check_integrity(db, settings.output_dir)
+    if args.json:
+        findings = [{"kind": f.kind, "path": f.path, "number": f.number, "message": f.message} for f in report.findings]
+        print(
+            json.dumps(
+                {"documents": report.documents, "files": report.files, "findings": findings},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for f in report.findings:
+            print(f"✗ {f.message}")
+        counts = "，".join(
+            f"{label} {len(report.of(kind))}"
+            for kind, label in (("missing", "缺失"), ("changed", "被改动"), ("orphaned", "未登记"))
+        )
+        mark = "✓" if report.ok else "✗"
+        print(f"{mark} 检查了 {report.documents} 份文书的 {report.files} 个文件：{counts}")
+    return 0 if report.ok else 1
+
+
 def cmd_build_fonts(settings: Settings, _args: argparse.Namespace) -> int:
     from app.render.fonts import build_fonts
 
@@ -289,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunk", type=int, default=50, help="每块通知书数（一次排版、一个事务），默认 50")
     p.add_argument("--by", default="batch", help="开具人")
     p.set_defaults(func=cmd_batch_arrears)
+    p = sub.add_parser("sanity-check", help="核对索引与文件：缺失、被改动（sha256）、未登记的文件")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.set_defaults(func=cmd_sanity_check)
     p = sub.add_parser("list", help="列出最近开具的文书")
     p.add_argument("q", nargs="?", default="")
     p.add_argument("--limit", type=int, default=20)

@@ -4,14 +4,14 @@ Atomicity: the counter is advanced, the files are written and the index row is i
 database transaction. The files are rendered to a temporary name and moved into place just before
 commit; if anything fails the transaction rolls back (the number is not consumed) and the moved
 files are removed. A crash between the move and the commit can leave a file without a row; its
-number was rolled back, so the next document to take that number overwrites it.
+number was rolled back, so the next document to take that number overwrites it; `docdesk sanity-check`
+lists such files meanwhile.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import logging
 import os
 import secrets
@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from app.index.db import Database
 from app.index.models import IssuedDocument, NumberReservation
 from app.index.repository import get_by_key, get_by_number, mark_voided, next_counter_value
+from app.integrity import sha256_of
 from app.numbering import counter_key, document_day, format_number
 from app.registry import Catalogue
 from app.render.docx import render_docx
@@ -252,9 +253,9 @@ def _new_row(
 
 def _record_files(desk: Desk, row: IssuedDocument, pdf_path: Path, docx_path: Path) -> None:
     row.pdf_path = str(pdf_path.relative_to(desk.output_dir))
-    row.pdf_sha256 = _sha256(pdf_path)
+    row.pdf_sha256 = sha256_of(pdf_path)
     row.docx_path = str(docx_path.relative_to(desk.output_dir))
-    row.docx_sha256 = _sha256(docx_path)
+    row.docx_sha256 = sha256_of(docx_path)
 
 
 @dataclass(frozen=True)
@@ -486,11 +487,3 @@ def _party_names(form: FormSpec, clean: dict[str, Any]) -> list[str]:
     fields = form.field_map
     names = [format_value(fields[k], clean.get(k)) for k in form.parties]
     return [n for n in names if n][:10]
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
