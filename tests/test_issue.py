@@ -141,7 +141,7 @@ def test_failure_after_files_are_moved_removes_them(desk: Desk, monkeypatch: pyt
     def boom(_path: Path) -> str:
         raise RuntimeError("index write failed")
 
-    monkeypatch.setattr(app.issue, "_sha256", boom)
+    monkeypatch.setattr(app.issue, "sha256_of", boom)
     with pytest.raises(RuntimeError):
         issue_document(desk, "all-types", example(desk.catalogue, "all-types"), now=NOW)
     assert not list(desk.output_dir.rglob("*.pdf"))

@@ -63,6 +63,7 @@ class IssuedDocument(Base):
     replaces: Mapped[str | None] = mapped_column(String(80))
     # the caller's idempotency key (e.g. a batch's household and date): issuing twice returns the first
     request_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    verify_scans: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     __table_args__ = (Index("ix_issued_documents_status_issued_at", "status", "issued_at"),)
 

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from app.form_finder import seed_name
 from app.index.repository import get_by_number, get_by_token, search
 from app.issue import Desk, DocumentNotFound, InvalidAction, issue_document, preview_document, void_document
+from app.masking import mask_parties
 from app.render.model import format_value
 from app.specs import ADDRESS_PARTS, KIND_LABELS, FormSpec
 from app.validation import SubmissionInvalid
@@ -24,6 +25,8 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "pages")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STATUS_ZH = {"issued": "有效", "voided": "已作废"}
+# the verification page also knows 已销毁 (disposed, issue 5); 已过期 is computed from valid_to
+VERIFY_STATUS = {**STATUS_ZH, "disposed": "已销毁"}
 
 
 def _local(value: dt.datetime | None) -> str:
@@ -201,9 +204,29 @@ async def void_page(request: Request, number: str) -> Response:
 
 @router.get("/v/{token}", response_class=HTMLResponse)
 def verify_page(request: Request, token: str) -> Response:
+    """Public: what a guard or an owner holding the paper may know — no data beyond the masked parties."""
     desk = _desk(request)
-    doc = None
-    if 10 <= len(token) <= 40:
-        with desk.db.read() as session:
-            doc = get_by_token(session, token)
-    return templates.TemplateResponse(request, "verify.html", {"doc": doc}, status_code=200 if doc else 404)
+    if not 10 <= len(token) <= 40:
+        return templates.TemplateResponse(request, "verify.html", {"doc": None}, status_code=404)
+    with desk.db.write() as session:
+        doc = get_by_token(session, token)
+        if doc is None:
+            return templates.TemplateResponse(request, "verify.html", {"doc": None}, status_code=404)
+        doc.verify_scans = (doc.verify_scans or 0) + 1  # every scan is counted
+        session.flush()
+        today = dt.datetime.now(SHANGHAI).date()
+        expired = doc.valid_to is not None and doc.valid_to < today and doc.status == "issued"
+        letterhead = desk.projects.get(doc.project)
+        info = {
+            "number": doc.number,
+            "title": doc.form_title,
+            "project": letterhead.project_name if letterhead else doc.project,
+            "date": f"{doc.document_date.year}年{doc.document_date.month}月{doc.document_date.day}日",
+            "valid_from": doc.valid_from,
+            "valid_to": doc.valid_to,
+            "status": "expired" if expired else doc.status,
+            "status_label": "已过期" if expired else VERIFY_STATUS.get(doc.status, doc.status),
+            "parties": mask_parties(doc.parties),
+            "scans": doc.verify_scans,
+        }
+    return templates.TemplateResponse(request, "verify.html", {"doc": info})
