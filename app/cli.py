@@ -242,6 +242,21 @@ def cmd_sanity_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
+    from app.index.audit import verify_chain
+    from app.index.db import Database
+
+    db = Database(settings.database_url)
+    db.migrate()
+    with db.read() as session:
+        check = verify_chain(session)
+    if check.ok:
+        print(f"✓ 审计链完整：{check.events} 个事件，逐一核对哈希无误")
+        return 0
+    print(f"✗ 审计链在第 {check.broken_at} 个事件处断开：{check.reason}（此前 {check.events} 个事件完好）")
+    return 1
+
+
 def cmd_build_fonts(settings: Settings, _args: argparse.Namespace) -> int:
     from app.render.fonts import build_fonts
 
@@ -320,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("sanity-check", help="核对索引与文件：缺失、被改动（sha256）、未登记的文件")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.set_defaults(func=cmd_sanity_check)
+    p = sub.add_parser("audit", help="审计记录")
+    audit = p.add_subparsers(dest="audit_command", required=True)
+    p = audit.add_parser("verify", help="核对审计链：指出第一个被改动或删除的事件")
+    p.set_defaults(func=cmd_audit_verify)
     p = sub.add_parser("list", help="列出最近开具的文书")
     p.add_argument("q", nargs="?", default="")
     p.add_argument("--limit", type=int, default=20)

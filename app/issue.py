@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.index.audit import record_event
 from app.index.db import Database
 from app.index.models import IssuedDocument, NumberReservation
 from app.index.repository import get_by_key, get_by_number, mark_voided, next_counter_value
@@ -148,6 +149,7 @@ def issue_document(
             row.pages = _render_files(desk, form, clean, number, doc_day, letterhead, token, pdf_path, docx_path, moved)
             _record_files(desk, row, pdf_path, docx_path)
             session.add(row)
+            record_event(session, "issue", number, actor=issued_by, detail={"form": form.id}, at=now)
             session.flush()
     except IntegrityError:
         # two callers raced with one key: the other one's document stands, this one is undone
@@ -370,6 +372,9 @@ def _render_and_record(
                         moved.append(final)
                     _record_files(desk, row, pdf_path, docx_path)
                     session.add(row)
+                    record_event(
+                        session, "issue", row.number, actor=row.issued_by, detail={"form": form.id, "batch": True}
+                    )
                     reservation = session.get(NumberReservation, row.request_key)
                     if reservation is not None:
                         session.delete(reservation)
@@ -421,6 +426,7 @@ def void_document(
         if doc.status == "voided":
             raise InvalidAction(f"文书 {number} 已于 {doc.voided_at:%Y-%m-%d %H:%M} 作废，不能重复作废")
         mark_voided(doc, reason, by, now or dt.datetime.now(dt.UTC))
+        record_event(session, "void", number, actor=by, detail={"reason": reason}, at=now)
         session.flush()
         return doc
 

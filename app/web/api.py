@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.index.audit import record_event
 from app.index.models import IssuedDocument
 from app.index.repository import get_by_number, search
 from app.issue import Desk, DocumentNotFound, issue_document, preview_document, void_document
@@ -175,8 +176,17 @@ def _file(request: Request, rel: str, name: str, mime: str, inline: bool) -> Fil
     path = (root / rel).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise FileMissing(rel)
+    audit(request, "download", name.rsplit(".", 1)[0], {"file": name})
     disposition = "inline" if inline else "attachment"
     return FileResponse(path, media_type=mime, filename=name, content_disposition_type=disposition)
+
+
+def audit(request: Request, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
+    """An audit event for a web or API action (who: no accounts yet, so the channel; from where: the client)."""
+    channel = "api" if request.url.path.startswith("/api") else "web"
+    client = request.client.host if request.client else ""
+    with desk_of(request).db.write() as session:
+        record_event(session, action, target, actor=channel, client=client, detail=detail)
 
 
 class FileMissing(LookupError):

@@ -12,12 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.form_finder import seed_name
+from app.index.audit import record_event
 from app.index.repository import get_by_number, get_by_token, search
 from app.issue import Desk, DocumentNotFound, InvalidAction, issue_document, preview_document, void_document
 from app.masking import mask_parties
 from app.render.model import format_value
 from app.specs import ADDRESS_PARTS, KIND_LABELS, FormSpec
 from app.validation import SubmissionInvalid
+from app.web.api import audit
 from app.web.formdata import parse_posted
 from app.web.schema import jsonable, pdf_response
 
@@ -168,6 +170,7 @@ def document_page(request: Request, number: str, issued: bool = False) -> Respon
         doc = get_by_number(session, number)
     if doc is None:
         raise DocumentNotFound(number)
+    audit(request, "view", number)
     form = desk.catalogue.get(doc.form_id)
     shown: list[tuple[str, str]] = []
     if form is not None:
@@ -213,6 +216,8 @@ def verify_page(request: Request, token: str) -> Response:
         if doc is None:
             return templates.TemplateResponse(request, "verify.html", {"doc": None}, status_code=404)
         doc.verify_scans = (doc.verify_scans or 0) + 1  # every scan is counted
+        client = request.client.host if request.client else ""
+        record_event(session, "verify", doc.number, actor="public", client=client, detail={"scan": doc.verify_scans})
         session.flush()
         today = dt.datetime.now(SHANGHAI).date()
         expired = doc.valid_to is not None and doc.valid_to < today and doc.status == "issued"
