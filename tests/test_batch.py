@@ -400,3 +400,19 @@ def test_a_reminder_issued_at_the_front_desk_counts_for_escalation(desk: Desk, t
     address = f"{first['楼栋']}栋{first['单元']}单元{first['房号']}室"
     assert levels[address] == 2, (manual.subject, levels)
     assert sorted(levels.values()) == [1, 1, 2]
+
+
+def test_a_zip_bomb_or_a_renamed_zip_is_refused_before_unpacking(tmp_path: Path) -> None:
+    import zipfile
+
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (50 * 1024 * 1024))  # 50 MB of zeros, ~50 KB packed
+    with pytest.raises(LedgerError, match="压缩炸弹"):
+        read_ledger(bomb.getvalue())
+    plain = io.BytesIO()
+    with zipfile.ZipFile(plain, "w") as z:
+        z.writestr("readme.txt", "not a workbook")
+    with pytest.raises(LedgerError, match="没有工作簿"):
+        read_ledger(plain.getvalue())

@@ -91,6 +91,7 @@ def fold(text: str) -> str:
 def read_ledger(source: Path | bytes | IO[bytes]) -> Ledger:
     """Every good charge and every bad row (with its row number and a Chinese reason)."""
     stream: Any = io.BytesIO(source) if isinstance(source, bytes) else source
+    _refuse_zip_bomb(stream)
     try:
         wb = load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
@@ -122,6 +123,27 @@ def read_ledger(source: Path | bytes | IO[bytes]) -> Ledger:
         return ledger
     finally:
         wb.close()
+
+
+MAX_UNPACKED = 400 * 1024 * 1024  # an .xlsx of 200,000 rows unpacks to about 100 MB
+MAX_RATIO = 200  # real worksheets compress 5-30x; a zip bomb compresses thousands of times
+
+
+def _refuse_zip_bomb(stream: Any) -> None:
+    """Refuse an upload that would unpack to far more than any ledger before openpyxl unpacks it."""
+    try:
+        with zipfile.ZipFile(stream) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise LedgerError("文件不是有效的 Excel 工作簿（.xlsx），请从收费系统导出 .xlsx 后再上传") from exc
+    finally:
+        stream.seek(0)
+    unpacked = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if unpacked > MAX_UNPACKED or (unpacked > 10 * 1024 * 1024 and unpacked / packed > MAX_RATIO):
+        raise LedgerError("文件解压后异常巨大（疑似压缩炸弹），已拒绝；请上传收费系统导出的原始 .xlsx")
+    if "xl/workbook.xml" not in {i.filename for i in infos}:
+        raise LedgerError("文件不是有效的 Excel 工作簿（.xlsx）：压缩包中没有工作簿")
 
 
 def _find_header(rows: Any) -> tuple[int, dict[str, int]]:
