@@ -16,7 +16,29 @@ from app.issue import Desk, DocumentNotFound, issue_document, preview_document, 
 from app.specs import KIND_LABELS
 from app.web.schema import form_detail, form_summary, pdf_response
 
-router = APIRouter(prefix="/api", tags=["API"])
+
+class FieldErrorOut(BaseModel):
+    field: str = Field(description="字段路径，如 items[0].amount")
+    label: str = Field(description="字段的中文名称")
+    message: str = Field(description="中文说明")
+
+
+class ErrorOut(BaseModel):
+    """Every error of the API: a Chinese message, and for invalid data one entry per field."""
+
+    detail: str = Field(description="中文错误说明")
+    errors: list[FieldErrorOut] | None = Field(default=None, description="逐字段的错误（数据有误时）")
+
+
+# the errors every route may answer with, documented with their real shape (not FastAPI's default 422)
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "不存在"},
+    409: {"model": ErrorOut, "description": "当前状态下不允许"},
+    422: {"model": ErrorOut, "description": "请求或数据有误"},
+    503: {"model": ErrorOut, "description": "暂时无法生成文件"},
+}
+
+router = APIRouter(prefix="/api", tags=["API"], responses=ERROR_RESPONSES)
 
 
 class IssueIn(BaseModel):

@@ -11,9 +11,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from app.batch.ledger import write_template
 from app.batch.service import MAX_UPLOAD, BatchRefused, BatchService, batch_summary
+from app.web.api import ERROR_RESPONSES
 from app.web.pages import templates
 
-api = APIRouter(prefix="/api/batches", tags=["批量开具"])
+api = APIRouter(prefix="/api/batches", tags=["批量开具"], responses=ERROR_RESPONSES)
 pages = APIRouter(include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OUTPUT_NAMES = {"print_pdf": "催款通知书-打印.pdf", "docx_zip": "催款通知书-Word.zip", "results": "批量结果.xlsx"}
