@@ -205,6 +205,16 @@ _LOC_ZH = {
     "project": "项目",
     "body": "请求内容",
     "replaces": "替代的文书",
+    "q": "搜索词",
+    "kind": "类别",
+    "form": "表单",
+    "status": "状态",
+    "limit": "每页条数",
+    "offset": "起始位置",
+    "inline": "在浏览器中打开",
+    "file": "台账文件",
+    "date": "批次日期",
+    "dry_run": "只检查不开具",
 }
 
 
