@@ -110,12 +110,14 @@ def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     from app.index.repository import search
+    from app.masking import mask_parties
 
     desk = _desk(settings)
     with desk.db.read() as session:
         rows, total = search(session, q=args.q, limit=args.limit)
     for r in rows:
-        print(f"{r.number}\t{r.form_title}\t{r.subject}\t{r.parties}\t{r.status}\t{r.issued_at:%Y-%m-%d %H:%M}")
+        cells = (r.number, r.form_title, r.subject, mask_parties(r.parties), r.status, f"{r.issued_at:%Y-%m-%d %H:%M}")
+        print("\t".join(cells))
     print(f"共 {total} 份", file=sys.stderr)
     return 0
 

@@ -71,3 +71,12 @@ def test_expired_voided_and_unknown(desk: Desk, client: TestClient) -> None:
     missing = client.get("/v/abcdefghijklmnop")
     assert missing.status_code == 404 and "查无此文书" in missing.text
     assert client.get("/v/short").status_code == 404
+
+
+def test_lists_mask_personal_names_and_the_document_shows_them(desk: Desk, client: TestClient) -> None:
+    data = example(desk.catalogue, "arrears-reminder-1", customer_name="王建国")
+    doc = issue_document(desk, "arrears-reminder-1", data, now=NOW)
+    listed = client.get("/api/documents").json()["items"][0]
+    assert listed["parties"] == "王**"
+    assert "王建国" not in client.get("/documents").text and "王**" in client.get("/documents").text
+    assert client.get(f"/api/documents/{doc.number}").json()["parties"] == "王建国"  # the document itself

@@ -13,6 +13,7 @@ from app.index.audit import record_event
 from app.index.models import IssuedDocument
 from app.index.repository import get_by_number, search
 from app.issue import Desk, DocumentNotFound, issue_document, preview_document, void_document
+from app.masking import mask_parties
 from app.specs import KIND_LABELS
 from app.web.schema import form_detail, form_summary, pdf_response
 
@@ -65,14 +66,15 @@ def document_links(doc: IssuedDocument) -> dict[str, str]:
     return {"self": base, "pdf": f"{base}/pdf", "docx": f"{base}/docx", "page": f"/documents/{doc.number}"}
 
 
-def document_summary(doc: IssuedDocument) -> dict[str, Any]:
+def document_summary(doc: IssuedDocument, masked: bool = False) -> dict[str, Any]:
+    """A document's index entry; in lists (masked) the parties' personal names and numbers are partly hidden."""
     return {
         "number": doc.number,
         "form_id": doc.form_id,
         "form_title": doc.form_title,
         "project": doc.project,
         "subject": doc.subject,
-        "parties": doc.parties,
+        "parties": mask_parties(doc.parties) if masked else doc.parties,
         "status": doc.status,
         "issued_at": doc.issued_at.isoformat(),
         "issued_by": doc.issued_by,
@@ -141,7 +143,7 @@ def list_documents(
 ) -> dict[str, Any]:
     with desk_of(request).db.read() as session:
         rows, total = search(session, q=q, form=form, status=status, project=project, limit=limit, offset=offset)
-        return {"items": [document_summary(r) for r in rows], "total": total}
+        return {"items": [document_summary(r, masked=True) for r in rows], "total": total}
 
 
 @router.get("/documents/{number}", summary="文书详情（含提交数据）")

@@ -37,6 +37,7 @@ def _local(value: dt.datetime | None) -> str:
 
 templates.env.filters["local"] = _local
 templates.env.globals.update(KIND_LABELS=KIND_LABELS, ADDRESS_PARTS=ADDRESS_PARTS, STATUS_ZH=STATUS_ZH)
+templates.env.filters["mask"] = mask_parties  # personal names and numbers in lists
 
 
 def _desk(request: Request) -> Desk:
