@@ -27,6 +27,7 @@ def make_history(desk: Desk, client: TestClient) -> str:
         desk, "arrears-reminder-1", example(desk.catalogue, "arrears-reminder-1"), now=NOW, issued_by="前台"
     )
     client.get(f"/documents/{doc.number}")
+    client.get(f"/api/documents/{doc.number}")
     client.get(f"/api/documents/{doc.number}/pdf")
     client.get(f"/v/{doc.verify_token}")
     void_document(desk, doc.number, "金额有误", by="前台")
@@ -37,11 +38,11 @@ def make_history(desk: Desk, client: TestClient) -> str:
 def test_every_action_is_an_event_and_the_chain_holds(desk: Desk, client: TestClient) -> None:
     number = make_history(desk, client)
     got = events(desk)
-    assert [a for a, _, _ in got] == ["issue", "view", "download", "verify", "void", "issue"]
-    assert got[0] == ("issue", number, "前台") and got[3][2] == "public"
+    assert [a for a, _, _ in got] == ["issue", "view", "view", "download", "verify", "void", "issue"]
+    assert got[0] == ("issue", number, "前台") and got[2][2] == "api" and got[4][2] == "public"
     with desk.db.read() as s:
         check = verify_chain(s)
-    assert check.ok and check.events == 6
+    assert check.ok and check.events == 7
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,7 @@ def test_every_action_is_an_event_and_the_chain_holds(desk: Desk, client: TestCl
         ('update audit_events set detail = \'{"reason": "改过的原因"}\' where id = 5', 5),  # an edited event
         ("update audit_events set actor = '管理员' where id = 1", 1),
         ("delete from audit_events where id = 3", 3),  # a removed event in the middle
-        ("delete from audit_events where id = 6", 6),  # the newest event removed
+        ("delete from audit_events where id = 7", 7),  # the newest event removed
     ],
 )
 def test_an_edited_or_removed_event_is_named(desk: Desk, client: TestClient, tamper: str, broken_at: int) -> None:
@@ -69,7 +70,7 @@ def test_cli_audit_verify(
     monkeypatch.setenv("DOCDESK_DATABASE_URL", desk.db.url)
     monkeypatch.setenv("DOCDESK_OUTPUT_DIR", str(desk.output_dir))
     assert main(["audit", "verify"]) == 0
-    assert "6 个事件" in capsys.readouterr().out
+    assert "7 个事件" in capsys.readouterr().out
     with desk.db.write() as s:
         s.execute(text("update audit_events set target = 'HL-X' where id = 2"))
     assert main(["audit", "verify"]) == 1

@@ -149,6 +149,7 @@ def list_documents(
 @router.get("/documents/{number}", summary="文书详情（含提交数据）")
 def get_document(request: Request, number: str) -> dict[str, Any]:
     doc = _load(request, number)
+    audit(request, "view", number)  # the full submitted data, personal data included
     return {
         **document_summary(doc),
         "form_version": doc.form_version,
