@@ -95,3 +95,29 @@ def test_issue_and_void_on_postgresql(pg_desk: Desk) -> None:
     assert void_document(pg_desk, doc.number, "测试作废").status == "voided"
     again = issue_document(pg_desk, "all-types", example(pg_desk.catalogue, "all-types"), now=NOW)
     assert again.number == "HL-TEST-2026-0002"
+
+
+def test_sqlite_writers_of_one_process_are_served_in_arrival_order() -> None:
+    import threading
+    import time
+
+    from app.index.db import FairLock
+
+    lock = FairLock()
+    order: list[int] = []
+    lock.__enter__()  # held while the waiters line up
+    threads = []
+    for i in range(8):
+
+        def waiter(n: int = i) -> None:
+            with lock:
+                order.append(n)
+
+        t = threading.Thread(target=waiter)
+        t.start()
+        threads.append(t)
+        time.sleep(0.02)  # arrival order 0, 1, 2 …
+    lock.__exit__(None, None, None)
+    for t in threads:
+        t.join(timeout=10)
+    assert order == list(range(8))

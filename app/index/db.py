@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,11 +37,19 @@ class Database:
             self.write_engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
             self.read_engine = self.write_engine
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._writers = FairLock()
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on any exception."""
+        if self.is_sqlite:
+            # one writer at a time anyway: threads of this process queue in order instead of polling the
+            # file lock (SQLite's busy handler wakes a random waiter, which starved some issuers for > 60 s
+            # under load, see bench/load.py); other processes still wait through busy_timeout
+            with self._writers, self._write() as session, session.begin():
+                yield session
+            return
         with self._write() as session, session.begin():
             yield session
 
@@ -63,6 +72,27 @@ class Database:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
+
+
+class FairLock:
+    """A first-come, first-served lock (a ticket lock): waiters are served in the order they arrived."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._cond:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while self._serving != ticket:
+                self._cond.wait()
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
