@@ -95,6 +95,10 @@ def test_finance_page_upload_check_start_and_download(client: TestClient, tmp_pa
     client.app.state.batches.wait()  # type: ignore[attr-defined]
     page = client.get(r.headers["location"]).text
     assert "已完成" in page and "打印用 PDF" in page
+    assert f"共 {bad} 行" in page  # the skipped rows stay listed after the batch ran
+    batch_id = r.headers["location"].rsplit("/", 1)[1]
+    body = client.get(f"/api/batches/{batch_id}").json()
+    assert len(body["problems"]) == bad and body["counts"]["pages"] > 0
     bad_upload = client.post(
         "/batches/arrears", files={"file": ("x.xlsx", b"hello", "text/plain")}, data={"date": "2026-11-01"}
     )

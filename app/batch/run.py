@@ -16,11 +16,11 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.batch.arrears import (
     FORM_LEVELS,
@@ -217,15 +217,11 @@ def run_arrears(
         assert p.decision.last is not None
         rows[p.key] = _existing(desk, p.decision.last.number)
     result = _write_outputs(desk, plan, rows, chunk_of, out_dir)
-    _update_batch(
-        desk,
-        plan.batch_id,
-        status="done",
-        done=done,
-        outputs={k: str(v) for k, v in result.outputs.items()},
-        counts={**plan.counts(), "pages": result.pages},
-        finished_at=dt.datetime.now(dt.UTC),
-    )
+    with desk.db.write() as session:
+        record = batch_row(session, plan, opts, now, "done")
+        record.status, record.done, record.finished_at = "done", done, dt.datetime.now(dt.UTC)
+        record.outputs = {**(record.outputs or {}), **{k: str(v) for k, v in result.outputs.items()}}
+        record.counts = {**batch_counts(plan), "pages": result.pages}
     return result
 
 
@@ -330,24 +326,43 @@ def _write_outputs(
     return BatchResult(plan, outputs, pages, issued)
 
 
+MAX_PROBLEMS_KEPT = 1000  # bad rows kept on the batch row for the web page (all are in the results workbook)
+
+
+def batch_counts(plan: Plan) -> dict[str, Any]:
+    """The plan's counts and its first bad rows, as the batch row keeps them."""
+    problems = [[p.row, p.reason] for p in plan.ledger.problems[:MAX_PROBLEMS_KEPT]]
+    return {**plan.counts(), "problems": problems}
+
+
+def batch_row(session: Session, plan: Plan, opts: ArrearsOptions, now: dt.datetime, status: str) -> Batch:
+    """The batch's row, created with `status` the first time the batch is seen."""
+    row = session.get(Batch, plan.batch_id)
+    if row is None:
+        row = Batch(
+            id=plan.batch_id,
+            kind="arrears",
+            project=opts.project,
+            batch_date=opts.batch_date,
+            status=status,
+            created_by=opts.issued_by,
+            created_at=now,
+            counts={},
+            outputs={},
+        )
+        session.add(row)
+    return row
+
+
 def _record_batch(desk: Desk, plan: Plan, opts: ArrearsOptions, status: str, now: dt.datetime) -> None:
     with desk.db.write() as session:
-        row = session.get(Batch, plan.batch_id)
-        if row is None:
-            row = Batch(
-                id=plan.batch_id,
-                kind="arrears",
-                project=opts.project,
-                batch_date=opts.batch_date,
-                created_by=opts.issued_by,
-                created_at=now,
-            )
-            session.add(row)
+        row = batch_row(session, plan, opts, now, status)
         row.status = status
         row.total = len(plan.of("issue"))
         row.done = 0
-        row.counts = plan.counts()
-        row.outputs = {}
+        row.counts = batch_counts(plan)
+        # the upload a web batch was started from stays known, so a failed batch can be started again
+        row.outputs = {k: v for k, v in (row.outputs or {}).items() if k == "ledger"}
         row.error = None
 
 
@@ -357,7 +372,3 @@ def _update_batch(desk: Desk, batch_id: str, **values: Any) -> None:
         if row is not None:
             for k, v in values.items():
                 setattr(row, k, v)
-
-
-def money(value: Decimal) -> str:
-    return f"{value:,.2f}"

@@ -6,6 +6,7 @@ output/batches/uploads so a batch can be started, or resumed after a crash, from
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -17,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from app.batch.ledger import LedgerError
-from app.batch.run import ArrearsOptions, Dispatch, plan_arrears, run_arrears
+from app.batch.run import ArrearsOptions, Dispatch, batch_counts, batch_row, plan_arrears, run_arrears
 from app.index.models import Batch
 from app.issue import Desk
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD = 20 * 1024 * 1024  # a ledger of 200,000 rows is about 12 MB
-MAX_PROBLEMS_KEPT = 1000
 ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -54,7 +54,7 @@ class BatchService:
             raise BatchRefused(f"文件太大：最多 {MAX_UPLOAD // (1024 * 1024)} MB")
         if not data.startswith(ZIP_MAGIC):
             raise BatchRefused("文件不是有效的 Excel 工作簿（.xlsx）")
-        opts = self.options_for(project, batch_date)
+        opts = dataclasses.replace(self.options_for(project, batch_date), issued_by=by)
         try:
             plan = plan_arrears(self.desk, data, opts)
         except LedgerError as exc:
@@ -62,25 +62,13 @@ class BatchService:
         uploads = self.out_root / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
         (uploads / f"{hashlib.sha256(data).hexdigest()}.xlsx").write_bytes(data)
-        problems = [[p.row, p.reason] for p in plan.ledger.problems[:MAX_PROBLEMS_KEPT]]
         with self.desk.db.write() as session:
-            row = session.get(Batch, plan.batch_id)
-            if row is None:
-                row = Batch(
-                    id=plan.batch_id,
-                    kind="arrears",
-                    project=opts.project,
-                    batch_date=batch_date,
-                    status="planned",
-                    created_by=by,
-                    created_at=dt.datetime.now(dt.UTC),
-                )
-                session.add(row)
+            row = batch_row(session, plan, opts, dt.datetime.now(dt.UTC), "planned")
             if row.status in ("planned", "failed"):
                 row.status = "planned"
                 row.total = plan.counts()["to_issue"]
                 row.done = 0
-            row.counts = {**plan.counts(), "problems": problems}
+            row.counts = batch_counts(plan)
             row.outputs = {**(row.outputs or {}), "ledger": hashlib.sha256(data).hexdigest()}
             session.flush()
             session.expunge(row)
