@@ -345,9 +345,8 @@ def _render_and_record(
             i for i, (form, _, _) in enumerate(todo) if len(form.copies) <= 1 and ".html" not in form.templates
         ]
         try:
-            if chunkable:
-                template = None
-                counts = render_pdf_chunk([docs[i] for i in chunkable], desk.templates_dir, template, stage)
+            if chunkable:  # forms with their own .html template are not chunked, so the shared one is used
+                counts = render_pdf_chunk([docs[i] for i in chunkable], desk.templates_dir, None, stage)
                 for k, (i, pages) in enumerate(zip(chunkable, counts, strict=True)):
                     (stage / f"{k}.pdf").replace(stage / f"doc-{i}.pdf")
                     todo[i][2].pages = pages

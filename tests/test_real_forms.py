@@ -14,7 +14,7 @@ import yaml
 
 from app.checks import check_form
 from app.registry import Catalogue
-from app.render.model import Letterhead, build_document
+from app.render.model import Document, Letterhead, build_document
 from app.render.pdf import render_document_pdf
 from app.specs import FormSpec
 from app.validation import validate_submission
@@ -66,8 +66,9 @@ def test_form_is_complete_and_consistent(
         assert [(c.n, c.colour) for c in form.copies] == printed
 
 
-def render_to_text(form: FormSpec, data: dict[str, Any], out: Path, layout: bool = True) -> tuple[str, int]:
-    doc = build_document(
+def sample_document(form: FormSpec, data: dict[str, Any]) -> Document:
+    """The document model every rendering test here prints: a fixed number, date and letterhead."""
+    return build_document(
         form,
         data,
         number="HL-TEST-2026-00001",
@@ -75,6 +76,10 @@ def render_to_text(form: FormSpec, data: dict[str, Any], out: Path, layout: bool
         letterhead=LETTERHEAD,
         verify_url="http://docdesk.test/v/x",
     )
+
+
+def render_to_text(form: FormSpec, data: dict[str, Any], out: Path, layout: bool = True) -> tuple[str, int]:
+    doc = sample_document(form, data)
     render_document_pdf(doc, ROOT / "templates", form.templates.get(".html"), out)
     # page furniture (running header and footer, copy label, QR caption, seal placeholder) is removed line
     # by line, so a sentence broken by a page end still reads as one; body lines are never touched
@@ -191,14 +196,7 @@ def test_word_file_has_bordered_tables_and_an_east_asian_font(
 
     form = real_catalogue.forms[form_id]
     clean = validate_submission(form, real_catalogue.examples[form_id])
-    doc = build_document(
-        form,
-        clean,
-        number="HL-TEST-2026-00001",
-        issue_date=dt.date(2026, 11, 22),
-        letterhead=LETTERHEAD,
-        verify_url="http://docdesk.test/v/x",
-    )
+    doc = sample_document(form, clean)
     render_docx(doc, ROOT / "templates" / "document.docx", tmp_path / "x.docx")
     with zipfile.ZipFile(tmp_path / "x.docx") as z:
         body = z.read("word/document.xml").decode()

@@ -24,7 +24,6 @@ from app.issue import Desk
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD = 20 * 1024 * 1024  # a ledger of 200,000 rows is about 12 MB
-ZIP_MAGIC = b"PK\x03\x04"
 
 
 class BatchNotFound(LookupError):
@@ -52,8 +51,6 @@ class BatchService:
         """Save the upload and plan it (nothing issued): counts and every bad row, under the batch id."""
         if len(data) > MAX_UPLOAD:
             raise BatchRefused(f"文件太大：最多 {MAX_UPLOAD // (1024 * 1024)} MB")
-        if not data.startswith(ZIP_MAGIC):
-            raise BatchRefused("文件不是有效的 Excel 工作簿（.xlsx）")
         opts = dataclasses.replace(self.options_for(project, batch_date), issued_by=by)
         try:
             plan = plan_arrears(self.desk, data, opts)
