@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from app import cli_archive, cli_records, cli_search, cli_users
 from app.checks import check_catalogue, check_form, check_shared_templates
 from app.config import Settings
 from app.registry import load_catalogue
@@ -345,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("q", nargs="?", default="")
     p.add_argument("--limit", type=int, default=20)
     p.set_defaults(func=cmd_list)
+    for module in (cli_search, cli_records, cli_archive, cli_users):
+        module.register(sub)
     args = parser.parse_args(argv)
     settings = Settings()
     code: int = args.func(settings, args)

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # how retain_until is counted: "issue" (from the issue date) or "next-year" (from 1 January after)
     retention_rule: str = "issue"
     long_term_years: int = 30
+    # archiving (DA/T 22-2015 档号 全宗号-门类代码·年度-保管期限-机构代码-件号): the fonds (全宗号, 4 characters)
+    # and the category (门类代码, WS = 文书); the 机构(问题)代码 is the project code
+    archive_fonds: str = "Z001"
+    archive_category: str = "WS"
     # worker processes that render Word files beside the PDF (0: render them in the issuing process)
     docx_workers: int = 1
     # Redis for Celery: when set, batch chunks go to Celery workers (celery -A app.batch.tasks worker) on any
@@ -64,6 +68,8 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # processes rendering a batch (催款通知书 from a ledger); 0: one per core
     batch_workers: int = 0
+    # the first administrator's password on first start (empty: a random one, printed once)
+    admin_password: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
 

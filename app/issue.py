@@ -23,11 +23,13 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.index.audit import record_event
 from app.index.db import Database
 from app.index.models import IssuedDocument, NumberReservation
 from app.index.repository import get_by_key, get_by_number, mark_voided, next_counter_value
+from app.index.searchtext import search_fields
 from app.integrity import sha256_of
 from app.numbering import counter_key, document_day, format_number
 from app.registry import Catalogue
@@ -73,6 +75,8 @@ class Desk:
     default_project: str
     retention_rule: str = "issue"
     long_term_years: int = 30
+    archive_fonds: str = "Z001"
+    archive_category: str = "WS"
     # a process pool that renders Word files while this process renders the PDF (None: in-process)
     docx_pool: Executor | None = None
     docx_template: Path = field(init=False)
@@ -137,8 +141,7 @@ def issue_document(
     moved: list[Path] = []
     try:
         with desk.db.write() as session:
-            if replaces is not None and get_by_number(session, replaces) is None:
-                raise SubmissionInvalid([FieldError("replaces", "替代的文书", f"没有编号为“{replaces}”的文书")])
+            replaced = _replaced(session, form, replaces) if replaces is not None else None
             counter = counter_key(form.numbering, doc_day, form.code, code)
             seq = next_counter_value(session, counter)
             number = format_number(form.numbering, doc_day, form.code, code, seq)
@@ -149,7 +152,10 @@ def issue_document(
             row.pages = _render_files(desk, form, clean, number, doc_day, letterhead, token, pdf_path, docx_path, moved)
             _record_files(desk, row, pdf_path, docx_path)
             session.add(row)
-            record_event(session, "issue", number, actor=issued_by, detail={"form": form.id}, at=now)
+            if replaced is not None:
+                replaced.replaced_by = number
+            detail = {"form": form.id} | ({"replaces": replaces} if replaces else {})
+            record_event(session, "issue", number, actor=issued_by, detail=detail, at=now)
             session.flush()
     except IntegrityError:
         # two callers raced with one key: the other one's document stands, this one is undone
@@ -168,6 +174,24 @@ def issue_document(
         raise
     log.info("issued %s (%s)", row.number, form.id)
     return row
+
+
+def _replaced(session: Session, form: FormSpec, number: str) -> IssuedDocument:
+    """The voided document a replacement stands for; the link is kept both ways and both stay searchable."""
+    old = get_by_number(session, number)
+    if old is None:
+        raise SubmissionInvalid([FieldError("replaces", "替代的文书", f"没有编号为“{number}”的文书")])
+    if old.form_id != form.id:
+        raise SubmissionInvalid(
+            [FieldError("replaces", "替代的文书", f"“{number}”是{old.form_title}，替代文书须为同一种表单")]
+        )
+    if old.status != "voided":
+        raise SubmissionInvalid([FieldError("replaces", "替代的文书", f"“{number}”尚未作废，请先作废再重开")])
+    if old.replaced_by:
+        raise SubmissionInvalid(
+            [FieldError("replaces", "替代的文书", f"“{number}”已由 {old.replaced_by} 替代，不能再次替代")]
+        )
+    return old
 
 
 def reserve_numbers(
@@ -227,6 +251,8 @@ def _new_row(
     token: str | None = None,
 ) -> IssuedDocument:
     """The index row of a document about to be issued; pages and files are filled in once rendered."""
+    subject, parties = _subject(form, clean), _party_names(form, clean)
+    room, search_text, grams = search_fields(form, clean, number, form.title, parties, project, subject=subject)
     return IssuedDocument(
         number=number,
         form_id=form.id,
@@ -234,8 +260,11 @@ def _new_row(
         form_title=form.title,
         kind=form.kind,
         project=project,
-        subject=_subject(form, clean),
-        parties=" ".join(_party_names(form, clean)),
+        subject=subject,
+        parties=" ".join(parties),
+        room=room,
+        search_text=search_text,
+        grams=grams,
         data=clean,
         document_date=doc_day,
         issued_at=now,
@@ -424,6 +453,8 @@ def void_document(
             raise DocumentNotFound(number)
         if doc.status == "voided":
             raise InvalidAction(f"文书 {number} 已于 {doc.voided_at:%Y-%m-%d %H:%M} 作废，不能重复作废")
+        if doc.status == "disposed":
+            raise InvalidAction(f"文书 {number} 已按销毁清册 {doc.disposal_register} 销毁，不能作废")
         mark_voided(doc, reason, by, now or dt.datetime.now(dt.UTC))
         record_event(session, "void", number, actor=by, detail={"reason": reason}, at=now)
         session.flush()

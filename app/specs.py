@@ -314,6 +314,9 @@ class FormSpec(Strict):
     retention: str
     retention_note: str = ""  # e.g. how a conflict between the two retention lists was resolved
     retention_assigned: bool = False  # True: the manuals state no period; DocDesk assigned one by kind
+    # DocDesk's own form (e.g. the 档案销毁清册 of a disposal): not in the forms inventory, issued only by
+    # the system's own workflow, never offered at the front desk
+    system: bool = False
     numbering: str = "{code}-{YYYY}{MM}-{####}"
     code: str  # short letters used in the number, e.g. "ZXXK" for 装修许可证
     copies: list[CopySpec] = []

@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
+from app.auth.accounts import create_token, create_user
+from app.auth.passwords import set_hasher
 from app.index.db import Database
+from app.index.models import User
 from app.issue import Desk
 from app.registry import Catalogue, load_catalogue
 from app.render.model import Letterhead
@@ -119,9 +123,38 @@ def pg_desk(catalogue: Catalogue, tmp_path: Path) -> Iterator[Desk]:
     admin.dispose()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    # argon2's defaults cost ~0.1-1 s a hash; tests that check the real parameters set them themselves
+    old = set_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    set_hasher(old)
+
+
+def token_for(desk: Desk, role: str, projects: tuple[str, ...] = (), name: str = "") -> str:
+    """A user of `role` in `projects` (admin: all) and an API token of theirs."""
+    name = name or f"{role}-{'-'.join(projects) or 'all'}"
+    with desk.db.write() as session:
+        if session.scalars(select(User).where(User.name == name)).first() is None:
+            create_user(
+                session,
+                name,
+                role,
+                password="测试密码-0123456789",
+                projects=projects or (() if role == "admin" else ("HL",)),
+            )
+    with desk.db.write() as session:
+        return create_token(session, name)[1]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def client(desk: Desk) -> TestClient:
-    return TestClient(create_app(desk=desk))
+    """The web app, signed in as an administrator (an API token); tests of roles make their own clients."""
+    return TestClient(create_app(desk=desk), headers=bearer(token_for(desk, "admin", name="管理员")))
 
 
 def example(catalogue: Catalogue, form_id: str, **overrides: Any) -> dict[str, Any]:

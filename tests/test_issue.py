@@ -158,7 +158,25 @@ def test_void_keeps_the_number_used(desk: Desk) -> None:
     assert replacement.number == "HL-TEST-2026-0002"
     assert replacement.replaces == first.number
     with desk.db.read() as s:
-        assert get_by_number(s, first.number).status == "voided"  # type: ignore[union-attr]
+        old = get_by_number(s, first.number)
+        assert old is not None and old.status == "voided" and old.replaced_by == replacement.number
+
+
+def test_a_replacement_needs_a_voided_unreplaced_document_of_its_form(desk: Desk) -> None:
+    data = example(desk.catalogue, "all-types")
+    first = issue_document(desk, "all-types", data, now=NOW)
+    with pytest.raises(SubmissionInvalid, match="尚未作废"):
+        issue_document(desk, "all-types", data, now=NOW, replaces=first.number)
+    void_document(desk, first.number, "写错")
+    other = example(desk.catalogue, "arrears-reminder-1")
+    with pytest.raises(SubmissionInvalid, match="同一种表单"):
+        issue_document(desk, "arrears-reminder-1", other, now=NOW, replaces=first.number)
+    second = issue_document(desk, "all-types", data, now=NOW, replaces=first.number)
+    with pytest.raises(SubmissionInvalid, match=f"已由 {second.number} 替代"):
+        issue_document(desk, "all-types", data, now=NOW, replaces=first.number)
+    with pytest.raises(SubmissionInvalid, match="没有编号"):
+        issue_document(desk, "all-types", data, now=NOW, replaces="HL-NOPE-1")
+    assert count_rows(desk) == 2  # the refused replacements used no number
 
 
 def test_void_needs_a_reason_and_happens_once(desk: Desk) -> None:

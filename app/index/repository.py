@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -52,33 +51,13 @@ def search(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[IssuedDocument], int]:
-    """Recently issued documents, newest first, filtered by text (number, subject, parties, title)."""
-    cond: list[Any] = []
-    if q:
-        like = f"%{_escape_like(q)}%"
-        cond.append(
-            or_(
-                IssuedDocument.number.like(like, escape="\\"),
-                IssuedDocument.subject.like(like, escape="\\"),
-                IssuedDocument.parties.like(like, escape="\\"),
-                IssuedDocument.form_title.like(like, escape="\\"),
-            )
-        )
-    if form:
-        cond.append(IssuedDocument.form_id == form)
-    if status:
-        cond.append(IssuedDocument.status == status)
-    if project:
-        cond.append(IssuedDocument.project == project)
-    total = session.scalar(select(func.count()).select_from(IssuedDocument).where(*cond)) or 0
-    rows = session.scalars(
-        select(IssuedDocument)
-        .where(*cond)
-        .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total)
+    """Recently issued documents, newest first, filtered by text (see app.index.search.search_documents)."""
+    from app.index.search import MAX_PER_PAGE, SearchQuery, search_documents
+
+    query = SearchQuery(
+        q=q[:200], form=form, status=status, project=project, per_page=max(1, min(limit, MAX_PER_PAGE)), offset=offset
+    )
+    return search_documents(session, query, today=dt.date.today())
 
 
 def mark_voided(doc: IssuedDocument, reason: str, by: str, now: dt.datetime) -> None:
@@ -86,7 +65,3 @@ def mark_voided(doc: IssuedDocument, reason: str, by: str, now: dt.datetime) -> 
     doc.void_reason = reason
     doc.voided_by = by
     doc.voided_at = now
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -6,16 +6,21 @@ import datetime as dt
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from app.auth.accounts import CurrentUser
+from app.auth.web import actor_of, check_project, require
 from app.batch.ledger import write_template
-from app.batch.service import MAX_UPLOAD, BatchRefused, BatchService, batch_summary
-from app.web.api import ERROR_RESPONSES
+from app.batch.service import MAX_UPLOAD, BatchNotFound, BatchRefused, BatchService, batch_summary
+from app.web.api import ERROR_RESPONSES, check_issuing_project
 from app.web.pages import templates
 
-api = APIRouter(prefix="/api/batches", tags=["批量开具"], responses=ERROR_RESPONSES)
-pages = APIRouter(include_in_schema=False)
+api = APIRouter(
+    prefix="/api/batches", tags=["批量开具"], responses=ERROR_RESPONSES, dependencies=[Depends(require("batches"))]
+)
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(require("batches"))])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OUTPUT_NAMES = {"print_pdf": "催款通知书-打印.pdf", "docx_zip": "催款通知书-Word.zip", "results": "批量结果.xlsx"}
 
@@ -52,6 +57,13 @@ def _json(service: BatchService, batch_id: str) -> dict[str, Any]:
     return {**batch_summary(batch), "links": _links(batch.id, batch.outputs or {})}
 
 
+def _own(request: Request, batch_id: str) -> None:
+    """Another project's batch is answered as not found (finance staff work in their own projects)."""
+    batch = _service(request).get(batch_id)
+    user: CurrentUser = request.state.user
+    check_project(request, user, batch.project, str(BatchNotFound(batch_id)))
+
+
 @api.get("/template", summary="空白欠费台账模板 .xlsx")
 def template_xlsx() -> Response:
     buf = io.BytesIO()
@@ -69,7 +81,8 @@ async def start_arrears(
     dry_run: Annotated[bool, Form(description="只检查台账，不开具")] = False,
 ) -> JSONResponse:
     service = _service(request)
-    batch = service.check(await _read(file), _date(date), project or None, by="api")
+    await run_in_threadpool(check_issuing_project, request, request.state.user, project or None)
+    batch = service.check(await _read(file), _date(date), project or None, by=actor_of(request))
     if not dry_run:
         service.start(batch.id)
     return JSONResponse(_json(service, batch.id), status_code=202)
@@ -77,11 +90,13 @@ async def start_arrears(
 
 @api.get("/{batch_id}", summary="批次状态、数量、进度和下载链接")
 def get_batch(request: Request, batch_id: str) -> dict[str, Any]:
+    _own(request, batch_id)
     return _json(_service(request), batch_id)
 
 
 @api.post("/{batch_id}/start", status_code=202, summary="开始开具已检查的批次")
 def start_batch(request: Request, batch_id: str) -> JSONResponse:
+    _own(request, batch_id)
     service = _service(request)
     service.start(batch_id)
     return JSONResponse(_json(service, batch_id), status_code=202)
@@ -89,6 +104,7 @@ def start_batch(request: Request, batch_id: str) -> JSONResponse:
 
 @api.get("/{batch_id}/files/{name}", summary="下载批次输出：print_pdf、docx_zip、results")
 def batch_file(request: Request, batch_id: str, name: str) -> FileResponse:
+    _own(request, batch_id)
     path = _service(request).output(batch_id, name)
     return FileResponse(path, filename=OUTPUT_NAMES[name])
 
@@ -110,8 +126,9 @@ async def arrears_upload(
     project: Annotated[str, Form()] = "",
 ) -> Response:
     service = _service(request)
+    await run_in_threadpool(check_issuing_project, request, request.state.user, project or None)
     try:
-        batch = service.check(await _read(file), _date(date), project or None)
+        batch = service.check(await _read(file), _date(date), project or None, by=actor_of(request))
     except BatchRefused as exc:
         context = {"today": date, "error": str(exc)}
         return templates.TemplateResponse(request, "batch_upload.html", context, status_code=422)
@@ -120,11 +137,13 @@ async def arrears_upload(
 
 @pages.get("/batches/{batch_id}", response_class=HTMLResponse)
 def batch_page(request: Request, batch_id: str) -> Response:
+    _own(request, batch_id)
     info = _json(_service(request), batch_id)
     return templates.TemplateResponse(request, "batch.html", {"b": info})
 
 
 @pages.post("/batches/{batch_id}/start")
 def batch_start_page(request: Request, batch_id: str) -> Response:
+    _own(request, batch_id)
     _service(request).start(batch_id)
     return RedirectResponse(f"/batches/{batch_id}", status_code=303)

@@ -19,6 +19,8 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.auth import web as auth_web
+from app.auth.accounts import ensure_first_admin, first_admin_message
 from app.batch.options import options_factory
 from app.batch.run import Dispatch
 from app.batch.service import BatchNotFound, BatchRefused, BatchService
@@ -30,7 +32,7 @@ from app.render.docx import warm_up
 from app.render.model import Letterhead
 from app.render.pdf import harfbuzz_subset_available
 from app.validation import SubmissionInvalid
-from app.web import api, batch_routes, pages
+from app.web import api, archive_routes, batch_routes, pages, records_routes, search_routes
 from app.web.api import FileMissing, error_json
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,8 @@ def build_desk(settings: Settings) -> Desk:
         default_project=settings.default_project,
         retention_rule=settings.retention_rule,
         long_term_years=settings.long_term_years,
+        archive_fonds=settings.archive_fonds,
+        archive_category=settings.archive_category,
         docx_pool=docx_pool(settings.docx_workers),
     )
 
@@ -122,14 +126,27 @@ def create_app(settings: Settings | None = None, desk: Desk | None = None) -> Fa
         version="0.1.0",
     )
     app.state.desk = desk or build_desk(settings)
+    if desk is None:
+        # the embedded default must be usable on first start: an administrator, printed once
+        password = ensure_first_admin(app.state.desk.db, password=settings.admin_password)
+        if password:
+            print(first_admin_message(password, bool(settings.admin_password)), flush=True)  # noqa: T201
     app.state.batches = batch_service(settings, app.state.desk, own_desk=desk is None)
     tune_gc()
     app.include_router(api.router)
     app.include_router(batch_routes.api)
+    app.include_router(search_routes.api)
+    app.include_router(records_routes.api)
+    app.include_router(archive_routes.api)
     app.include_router(pages.router)
     app.include_router(batch_routes.pages)
+    app.include_router(search_routes.pages)
+    app.include_router(records_routes.pages)
+    app.include_router(archive_routes.pages)
+    app.include_router(auth_web.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
+    auth_web.install(app)
     return app
 
 
@@ -215,6 +232,7 @@ _LOC_ZH = {
     "file": "台账文件",
     "date": "批次日期",
     "dry_run": "只检查不开具",
+    "stamp": "首页加盖归档章",
 }
 
 

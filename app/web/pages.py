@@ -4,31 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from app.auth.accounts import CurrentUser
+from app.auth.policy import ROLES, allowed, may_see_full, project_ok
+from app.auth.web import check_project, csrf_input, current_user, require
 from app.form_finder import seed_name
 from app.index.audit import record_event
-from app.index.repository import get_by_number, get_by_token, search
+from app.index.history import ACTION_ZH, check_files, history
+from app.index.repository import get_by_number, get_by_token
 from app.issue import Desk, DocumentNotFound, InvalidAction, issue_document, preview_document, void_document
-from app.masking import mask_parties
+from app.masking import mask_parties, mask_text
 from app.render.model import format_value
 from app.specs import ADDRESS_PARTS, KIND_LABELS, FormSpec
 from app.validation import SubmissionInvalid
-from app.web.api import audit
+from app.web.api import audit, check_issuing_project
 from app.web.formdata import parse_posted
 from app.web.schema import jsonable, pdf_response
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "pages")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-STATUS_ZH = {"issued": "有效", "voided": "已作废"}
-# the verification page also knows 已销毁 (disposed, issue 5); 已过期 is computed from valid_to
-VERIFY_STATUS = {**STATUS_ZH, "disposed": "已销毁"}
+STATUS_ZH = {"issued": "有效", "voided": "已作废", "disposed": "已销毁"}
+# the verification page also says 已过期, computed from valid_to
+VERIFY_STATUS = STATUS_ZH
 
 
 def _local(value: dt.datetime | None) -> str:
@@ -38,6 +43,12 @@ def _local(value: dt.datetime | None) -> str:
 templates.env.filters["local"] = _local
 templates.env.globals.update(KIND_LABELS=KIND_LABELS, ADDRESS_PARTS=ADDRESS_PARTS, STATUS_ZH=STATUS_ZH)
 templates.env.filters["mask"] = mask_parties  # personal names and numbers in lists
+templates.env.globals["csrf_input"] = csrf_input
+templates.env.globals["ROLES"] = ROLES
+Signed = Annotated[CurrentUser, Depends(current_user)]
+Issuer = Annotated[CurrentUser, Depends(require("documents.issue"))]
+Reader = Annotated[CurrentUser, Depends(require("documents.read"))]
+Voider = Annotated[CurrentUser, Depends(require("documents.void"))]
 
 
 def _desk(request: Request) -> Desk:
@@ -50,16 +61,19 @@ def error_page(request: Request, status: int, message: str) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def catalogue(request: Request, q: str = "", kind: str = "") -> Response:
+def catalogue(request: Request, _user: Signed, q: str = "", kind: str = "") -> Response:
     desk = _desk(request)
     kind = kind if kind in KIND_LABELS else ""
     groups: dict[str, list[FormSpec]] = {}
     # best matches first when searching, alphabetical by title otherwise
+    # system forms (the 档案销毁清册) are issued by their workflow only, never from the catalogue
     for form in desk.catalogue.finder.find(q[:100], kind):
-        groups.setdefault(form.kind, []).append(form)
+        if not form.system:
+            groups.setdefault(form.kind, []).append(form)
     counts: dict[str, int] = {}
     for form in desk.catalogue.forms.values():
-        counts[form.kind] = counts.get(form.kind, 0) + 1
+        if not form.system:
+            counts[form.kind] = counts.get(form.kind, 0) + 1
     ordered = [(k, KIND_LABELS[k], groups[k]) for k in KIND_LABELS if k in groups]
     return templates.TemplateResponse(
         request,
@@ -83,6 +97,7 @@ def _form_page(
     errors: list[dict[str, str]],
     project: str,
     status: int = 200,
+    replaces: str = "",
 ) -> Response:
     desk = _desk(request)
     by_field: dict[str, list[str]] = {}
@@ -97,6 +112,7 @@ def _form_page(
             "values": values,
             "errors": errors,
             "by_field": by_field,
+            "replaces": replaces,
             "projects": desk.projects,
             "project": project,
             "kind_label": KIND_LABELS[form.kind],
@@ -106,72 +122,70 @@ def _form_page(
 
 
 @router.get("/forms/{form_id}", response_class=HTMLResponse)
-def form_page(request: Request, form_id: str, example: bool = False) -> Response:
+def form_page(request: Request, _user: Signed, form_id: str, example: bool = False, replaces: str = "") -> Response:
     desk = _desk(request)
     form = desk.form(form_id)
     values = jsonable(desk.catalogue.examples[form_id]) if example else {}
-    return _form_page(request, form, values, [], desk.default_project)
+    project = desk.default_project
+    if replaces:
+        # re-issuing a voided document: its data is the starting point, corrected before issuing
+        with desk.db.read() as session:
+            old = get_by_number(session, replaces[:80])
+        if old is None or old.form_id != form_id or not project_ok(_user, old.project):
+            raise DocumentNotFound(replaces[:80])
+        values, project = jsonable(old.data), old.project
+    return _form_page(request, form, values, [], project, replaces=replaces[:80])
 
 
-async def _posted(request: Request, form: FormSpec) -> tuple[dict[str, Any], str]:
+async def _posted(request: Request, form: FormSpec) -> tuple[dict[str, Any], str, str]:
     posted = await request.form()
     data = parse_posted(form, posted.multi_items())
     project = str(posted.get("_project") or _desk(request).default_project)
-    return data, project
+    return data, project, str(posted.get("_replaces") or "")[:80]
 
 
 @router.post("/forms/{form_id}/preview")
-async def preview_page(request: Request, form_id: str) -> Response:
+async def preview_page(request: Request, user: Issuer, form_id: str) -> Response:
     desk = _desk(request)
     form = desk.form(form_id)
-    data, project = await _posted(request, form)
+    data, project, replaces = await _posted(request, form)
+    await run_in_threadpool(check_issuing_project, request, user, project)
     try:
         pdf = preview_document(desk, form_id, data, project=project)
     except SubmissionInvalid as exc:
-        return _form_page(request, form, data, [e.as_dict() for e in exc.errors], project, 422)
+        return _form_page(request, form, data, [e.as_dict() for e in exc.errors], project, 422, replaces)
     return pdf_response(pdf, f"{form_id}-preview.pdf")
 
 
 @router.post("/forms/{form_id}/issue")
-async def issue_page(request: Request, form_id: str) -> Response:
+async def issue_page(request: Request, user: Issuer, form_id: str) -> Response:
     desk = _desk(request)
     form = desk.form(form_id)
-    data, project = await _posted(request, form)
+    if form.system:
+        return error_page(request, 409, f"“{form.title}”由系统在业务流程中开具，不能直接开具")
+    data, project, replaces = await _posted(request, form)
+    await run_in_threadpool(check_issuing_project, request, user, project)
     try:
-        doc = issue_document(desk, form_id, data, project=project, issued_by="前台")
+        doc = issue_document(desk, form_id, data, project=project, issued_by=user.name, replaces=replaces or None)
     except SubmissionInvalid as exc:
-        return _form_page(request, form, data, [e.as_dict() for e in exc.errors], project, 422)
+        return _form_page(request, form, data, [e.as_dict() for e in exc.errors], project, 422, replaces)
     return RedirectResponse(f"/documents/{doc.number}?issued=1", status_code=303)
 
 
-@router.get("/documents", response_class=HTMLResponse)
-def documents_page(request: Request, q: str = "", status: str = "", page: int = 1) -> Response:
-    desk = _desk(request)
-    page = max(1, min(page, 100000))
-    status = status if status in ("issued", "voided") else ""
-    with desk.db.read() as session:
-        rows, total = search(session, q=q[:100], status=status, limit=50, offset=(page - 1) * 50)
-    return templates.TemplateResponse(
-        request,
-        "documents.html",
-        {
-            "rows": rows,
-            "total": total,
-            "q": q,
-            "status": status,
-            "page": page,
-        },
-    )
+# the archivist's search page /documents: app/web/search_routes.py
 
 
 @router.get("/documents/{number}", response_class=HTMLResponse)
-def document_page(request: Request, number: str, issued: bool = False) -> Response:
+def document_page(request: Request, user: Reader, number: str, issued: bool = False) -> Response:
     desk = _desk(request)
     with desk.db.read() as session:
         doc = get_by_number(session, number)
     if doc is None:
         raise DocumentNotFound(number)
-    audit(request, "view", number)
+    check_project(request, user, doc.project, str(DocumentNotFound(number)))
+    full = may_see_full(user, doc.project)
+    # ID numbers and phones in full are an audited view, for the roles that need them; others see them masked
+    audit(request, "view", number, {"personal_data": "full" if full else "masked"})
     form = desk.catalogue.get(doc.form_id)
     shown: list[tuple[str, str]] = []
     if form is not None:
@@ -179,7 +193,11 @@ def document_page(request: Request, number: str, issued: bool = False) -> Respon
             if f.type == "table":
                 shown.append((f.label, f"{len(doc.data.get(f.key) or [])} 行"))
             else:
-                shown.append((f.label, format_value(f, doc.data.get(f.key)).strip("\u3000 ") or "—"))
+                value = format_value(f, doc.data.get(f.key)).strip("\u3000 ") or "—"
+                shown.append((f.label, value if full else mask_text(value)))
+    copies = [c.label for c in form.copies] if form is not None else []
+    with desk.db.read() as session:
+        events = history(session, number)
     return templates.TemplateResponse(
         request,
         "document.html",
@@ -188,17 +206,32 @@ def document_page(request: Request, number: str, issued: bool = False) -> Respon
             "shown": shown,
             "issued": issued,
             "verify_url": desk.verify_url(doc.verify_token),
+            "copies": copies,
+            "files": check_files(doc, desk.output_dir),
+            "events": events,
+            "ACTION_ZH": ACTION_ZH,
+            "can_reissue": doc.status == "voided"
+            and not doc.replaced_by
+            and form is not None
+            and allowed(user, "documents.issue"),
+            "full": full,
+            "may": {p: allowed(user, p) for p in ("documents.void", "archive", "records")},
         },
     )
 
 
 @router.post("/documents/{number}/void")
-async def void_page(request: Request, number: str) -> Response:
+async def void_page(request: Request, user: Voider, number: str) -> Response:
     desk = _desk(request)
     posted = await request.form()
     reason = str(posted.get("reason") or "")
+    with desk.db.read() as session:
+        doc = get_by_number(session, number)
+    if doc is None:
+        raise DocumentNotFound(number)
+    await run_in_threadpool(check_project, request, user, doc.project, str(DocumentNotFound(number)))
     try:
-        void_document(desk, number, reason, by="前台")
+        void_document(desk, number, reason, by=user.name)
     except SubmissionInvalid as exc:
         return error_page(request, 422, "；".join(f"{e.label}：{e.message}" for e in exc.errors))
     except InvalidAction as exc:
