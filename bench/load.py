@@ -60,6 +60,25 @@ def p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 
+def staff_token(env: dict[str, str], role: str) -> dict[str, str]:
+    """A user of `role` in project HL and the Authorization header of a new API token, through the CLI."""
+    name = f"bench-{role}"
+    cli = [sys.executable, "-m", "app.cli"]
+    subprocess.run(
+        [*cli, "users", "add", name, "--role", role, "--project", "HL", "--password-stdin"],
+        input="bench-password-0123\n",
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    out = subprocess.run(
+        [*cli, "tokens", "create", name], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    return {"Authorization": f"Bearer {out.stdout.strip()}"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=16)
@@ -78,6 +97,7 @@ def main() -> None:
         "DOCDESK_HOST": "127.0.0.1",
         "DOCDESK_PORT": str(port),
     }
+    tokens = {role: staff_token(env, role) for role in ("clerk", "archivist")}  # the service checks every request
     log = (tmp / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -87,7 +107,10 @@ def main() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/api/forms", params={"q": "催款"}, timeout=2).status_code == 200:
+                if (
+                    httpx.get(f"{base}/api/forms", params={"q": "催款"}, headers=tokens["clerk"], timeout=2).status_code
+                    == 200
+                ):
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
@@ -103,7 +126,7 @@ def main() -> None:
         end = time.monotonic() + args.seconds
 
         def issuer() -> None:
-            with httpx.Client(base_url=base, timeout=60) as c:
+            with httpx.Client(base_url=base, timeout=60, headers=tokens["clerk"]) as c:
                 while not stop.is_set() and time.monotonic() < end:
                     t = time.perf_counter()
                     try:
@@ -123,7 +146,7 @@ def main() -> None:
                             errors.append(f"issue: {r.status_code if r is not None else err}")
 
         def searcher() -> None:
-            with httpx.Client(base_url=base, timeout=60) as c:
+            with httpx.Client(base_url=base, timeout=60, headers=tokens["archivist"]) as c:
                 k = 0
                 while not stop.is_set() and time.monotonic() < end:
                     t = time.perf_counter()

@@ -107,6 +107,8 @@ class Journey:
     def __init__(self, browser: object, base: str, name: str) -> None:
         self.context = browser.new_context(base_url=base, locale="zh-CN", accept_downloads=True)  # type: ignore[attr-defined]
         self.page = self.context.new_page()
+        # generous: CI runs this beside other test workers on 2 cores, and a busy Chromium is slow, not wrong
+        self.page.set_default_timeout(120_000)
         self.name = name
         self.step = 0
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -122,7 +124,10 @@ class Journey:
 
     def shot(self, what: str) -> None:
         self.step += 1
-        self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.step:02d}-{what}.png"), full_page=True)
+        self.page.wait_for_load_state()
+        self.page.screenshot(
+            path=str(SHOTS / f"{self.name}-{self.step:02d}-{what}.png"), full_page=True, timeout=120_000
+        )
 
     def close(self) -> None:
         self.context.close()
