@@ -213,3 +213,25 @@ def test_pages_send_the_anonymous_to_login_and_refuse_the_wrong_role(desk: Desk)
     clerk = TestClient(create_app(desk=desk), headers=bearer(token_for(desk, "clerk", ("HL",))))
     r = clerk.get("/retention", headers={"accept": "text/html"})
     assert r.status_code == 403 and "没有权限" in r.text
+
+
+def test_no_request_reaches_outside_the_data_folders(desk: Desk, client: TestClient) -> None:
+    # hostile numbers and names in paths, and an index row whose path was tampered with to point outside output/
+    for path in (
+        "/api/documents/..%2F..%2F..%2Fetc%2Fpasswd/pdf",
+        "/api/documents/%2Fetc%2Fpasswd/docx",
+        "/api/batches/..%2F..%2Fetc/files/results",
+        "/api/batches/x/files/..%2F..%2Fetc%2Fpasswd",
+        "/static/..%2F..%2F..%2Fetc%2Fpasswd",
+    ):
+        r = client.get(path)
+        assert r.status_code in (404, 422) and "root:" not in r.text, (path, r.status_code)
+    doc = issue_document(desk, "key-custody-entrustment", example(desk.catalogue, "key-custody-entrustment"))
+    with desk.db.write() as s:
+        from app.index.repository import get_by_number
+
+        row = get_by_number(s, doc.number)
+        assert row is not None
+        row.pdf_path = "../../../../etc/passwd"
+    r = client.get(f"/api/documents/{doc.number}/pdf")
+    assert r.status_code == 404 and "root:" not in r.text
