@@ -9,6 +9,7 @@ all people), given names are one or two characters from the characters most used
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from itertools import accumulate
 
 # (surname, share of the population in ‰), after the 2020 census ranking; the long tail is merged into
@@ -65,7 +66,7 @@ FEE_ITEMS = ["物业服务费", "公共能耗分摊费", "车位管理费", "生
 PHONE_PREFIXES = ["130", "131", "135", "136", "137", "138", "139", "150", "151", "158", "159", "177", "186", "188"]
 
 
-def _pick(rnd: random.Random, items: list[str], cum: list[float]) -> str:
+def _pick(rnd: random.Random, items: Sequence[str], cum: Sequence[float]) -> str:
     return rnd.choices(items, cum_weights=cum, k=1)[0]
 
 

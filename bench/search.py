@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import hashlib
 import itertools
 import json
 import os
@@ -55,10 +56,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy import Engine, Table, create_engine, func, insert, select, text
 
 from app.index.db import Database
 from app.index.models import IssuedDocument
@@ -361,13 +362,16 @@ def spool(args: argparse.Namespace) -> Spool:
     """Generate all rows in --workers processes into a folder, before any fill (generation is timed on its
     own, so the fill rate is the database's and the two do not compete for the cores). --rows DIR keeps
     the folder, and a later run with the same --n, --seed, --batch and retention options reads it again."""
-    key = {k: getattr(args, k) for k in ("n", "seed", "batch", "retention_rule", "long_term_years")}
+    key: dict[str, Any] = {k: getattr(args, k) for k in ("n", "seed", "batch", "retention_rule", "long_term_years")}
+    # rows made by other code (search_fields, rooms, this generator) are not reused
+    sources = ["app/index/searchtext.py", "app/rooms.py", "app/numbering.py", "bench/names.py", "bench/search.py"]
+    key["code"] = hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in sources)).hexdigest()[:16]
     folder = Path(args.rows) if args.rows else Path(tempfile.mkdtemp(prefix="bench-search-rows-"))
     manifest = folder / "manifest.json"
     if manifest.exists():
         kept = json.loads(manifest.read_text())
         if kept["key"] != key:
-            raise SystemExit(f"{folder} holds rows made with {kept['key']}, not {key}: give another --rows")
+            raise SystemExit(f"{folder} holds rows of another run ({kept['key']}): remove it or give another --rows")
         print(f"  reusing the {args.n:,} rows generated in {folder} (at {args.n / kept['seconds']:,.0f} docs/s)")
         return Spool(folder, [folder / f for f in kept["files"]], args.n, kept["seconds"], keep=True)
     folder.mkdir(parents=True, exist_ok=True)
@@ -398,7 +402,7 @@ class Fill:
     rows: int = 0
     insert_s: float = 0.0  # time in the database (inserts, index and trigger upkeep, FTS rebuild, commits)
     cpu_s: float = 0.0  # CPU time of that: this process (SQLite runs in it) + the PostgreSQL backend
-    bind_s: float = 0.0  # --sqlite-insert driver: SQLAlchemy's bind processors run on the rows, not timed above
+    bind_s: float = 0.0  # --sqlite-insert driver: SQLAlchemy's bind processors run on the rows (part of insert_s)
     rebuild_s: float = 0.0  # --sqlite-fill rebuild: the FTS5 'rebuild' (included in insert_s)
     wall_s: float = 0.0  # the whole fill, reading the spooled rows included
     generate_s: float = 0.0  # generating the rows (once for all back ends)
@@ -408,16 +412,19 @@ class Fill:
 def fill(db: Database, rows_in: Spool, args: argparse.Namespace) -> Fill:
     """Insert the spooled batches, --batches-per-txn batches per transaction, timing the database's share.
 
-    SQLite, --sqlite-fill triggers (default): the migration's FTS5 triggers stay live. Rows go in as
+    SQLite, --sqlite-fill triggers: the migration's FTS5 triggers stay live. Rows go in as
     multi-row INSERT statements of about 700 rows: SQLAlchemy Core's executemany of INSERT … RETURNING
     (insertmanyvalues), or with --sqlite-insert driver the same statement through exec_driver_sql with
-    the values bound beforehand by SQLAlchemy's own bind processors (the Python share, ~35 % of the CPU,
-    is then reported apart). Not a plain executemany: that runs one INSERT per row, and FTS5 writes its
+    the values bound by SQLAlchemy's own bind processors just before (their share, ~35 % of the CPU, is
+    counted and also shown apart). Not a plain executemany: that runs one INSERT per row, and FTS5 writes its
     pending terms out as a new segment at every statement that fires the trigger (a statement savepoint),
     which falls to ~2,000 rows/s and keeps falling as the index grows.
-    --sqlite-fill rebuild: the insert trigger is dropped during the fill, both FTS5 tables are rebuilt
-    from the rows at the end ('rebuild') and the trigger is created again from its own SQL, so the final
-    index is the migration's. The fill connection gets a larger page cache (--sqlite-cache-mib).
+    --sqlite-fill rebuild (default; with --sqlite-insert driver the fastest): the insert trigger is dropped
+    during the fill, both FTS5 tables are rebuilt from the rows at the end ('rebuild') and the trigger is
+    created again from its own SQL, so the final
+    index is the migration's (same hits as the triggers' fill). The fill connection gets a larger page cache
+    (--sqlite-cache-mib) and synchronous=OFF, both set back afterwards. The docs/s figure is the rows over
+    the time of binding, inserting, committing and rebuilding; reading the spooled batches is not in it.
     PostgreSQL: COPY (or --pg-fill executemany) with the GIN indexes live.
     """
     sqlite = db.is_sqlite
@@ -429,7 +436,7 @@ def fill(db: Database, rows_in: Spool, args: argparse.Namespace) -> Fill:
     else:
         method = "COPY" if args.pg_fill == "copy" else "Core executemany"
     result = Fill(method=method, generate_s=rows_in.seconds)
-    table = IssuedDocument.__table__
+    table = cast(Table, IssuedDocument.__table__)
     stmt = insert(table).returning(table.c.id) if sqlite else insert(table)
     binders = [table.c[c].type._cached_bind_processor(db.write_engine.dialect) for c in COLUMNS]
     per_statement = 32766 // len(COLUMNS)  # SQLite's limit of bound parameters per statement
@@ -437,10 +444,14 @@ def fill(db: Database, rows_in: Spool, args: argparse.Namespace) -> Fill:
     t0 = time.perf_counter()
     conn = db.write_engine.connect()
     trigger_sql = ""
+    pragmas: dict[str, Any] = {}
+    raw: Any = conn.connection.driver_connection  # PRAGMAs outside SQLAlchemy's transaction (its BEGIN)
     try:
         backend = None if sqlite else int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
-        if sqlite:
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{args.sqlite_cache_mib * 1024}")
+        if sqlite:  # a bulk load: a larger page cache, and no fsync (the service's settings come back after)
+            pragmas = {p: raw.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "synchronous")}
+            raw.execute(f"PRAGMA cache_size=-{args.sqlite_cache_mib * 1024}")
+            raw.execute("PRAGMA synchronous=OFF")
         if rebuild:
             trigger_sql = str(
                 conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'documents_fts_ai'").scalar_one()
@@ -450,11 +461,10 @@ def fill(db: Database, rows_in: Spool, args: argparse.Namespace) -> Fill:
         txn = conn.begin()
         in_txn = 0
         for rows in rows_in.batches():
-            if driver:
-                t = time.perf_counter()
+            t, cpu = time.perf_counter(), cpu_seconds(backend)
+            if driver:  # SQLAlchemy's bind processors, as Core would run them (counted in the fill's time)
                 values = [[b(r[c]) if b else r[c] for c, b in zip(COLUMNS, binders, strict=True)] for r in rows]
                 result.bind_s += time.perf_counter() - t
-            t, cpu = time.perf_counter(), cpu_seconds(backend)
             if not sqlite:
                 if args.pg_fill == "copy":
                     copy_rows(conn, rows)
@@ -498,6 +508,10 @@ def fill(db: Database, rows_in: Spool, args: argparse.Namespace) -> Fill:
             conn.rollback()
             conn.exec_driver_sql(trigger_sql)
             conn.commit()
+        if sqlite:
+            conn.rollback()  # all committed by now (or interrupted): synchronous is set outside a transaction
+            for name, value in pragmas.items():
+                raw.execute(f"PRAGMA {name}={value}")
         conn.close()
     result.wall_s = time.perf_counter() - t0
     return result
@@ -630,7 +644,7 @@ def run_queries(db: Database, args: argparse.Namespace) -> list[Kind]:
     for k in kinds:
         for n, query in enumerate(k.queries):
             with db.read() as s:
-                raw = s.connection().connection.driver_connection
+                raw: Any = s.connection().connection.driver_connection
                 backend = None if db.is_sqlite else int(raw.info.backend_pid)
                 t, cpu = time.perf_counter(), cpu_seconds(backend)
                 _rows, total = search_documents(s, query, today=TODAY)
@@ -647,8 +661,8 @@ def run_queries(db: Database, args: argparse.Namespace) -> list[Kind]:
         hits = f"{statistics.median(k.hits):,.0f} ({min(k.hits):,}–{max(k.hits):,})"
         example = ", ".join(f"{f}={v}" for f, v in k.queries[-1].filters().items())
         times = f"{len(k.ms):>5}{pct(k.ms, 50):>9.1f}{p95:>9.1f}{max(k.ms):>9.1f}"
-        cpu = f"{pct(k.cpu_ms, 50):.0f}/{pct(k.cpu_ms, 95):.0f}"
-        print(f"  {pad(k.label, 20)}{times} {mark} {hits:<26}{cpu:<16}e.g. {example}", flush=True)
+        cpu_ms = f"{pct(k.cpu_ms, 50):.0f}/{pct(k.cpu_ms, 95):.0f}"
+        print(f"  {pad(k.label, 20)}{times} {mark} {hits:<26}{cpu_ms:<16}e.g. {example}", flush=True)
     return kinds
 
 
@@ -666,9 +680,9 @@ def summary(results: list[Backend], args: argparse.Namespace) -> None:
             f = b.fill
             rate = f.rows / f.insert_s
             mark = "✓" if rate >= TARGET_FILL else "✗"
-            bound = f"; {f.rows / (f.insert_s + f.bind_s):,.0f} docs/s counting the value binding" if f.bind_s else ""
+            bound = f"; value binding {f.bind_s:,.1f} s of it" if f.bind_s else ""
             print(
-                f"{b.name} fill ({f.method}): {rate:,.0f} docs/s inserting {mark} (target ≥ {TARGET_FILL:,.0f}), "
+                f"{b.name} fill ({f.method}): {rate:,.0f} docs/s {mark} (target ≥ {TARGET_FILL:,.0f}), "
                 f"{f.rows / f.cpu_s:,.0f} docs per CPU-second{bound}; {f.wall_s:,.0f} s in all; "
                 f"rows generated beforehand at {f.rows / f.generate_s:,.0f} docs/s; size {b.size}"
             )
@@ -784,8 +798,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-fill", choices=["copy", "executemany"], default="copy")
     ap.add_argument("--batch", type=int, default=10_000, help="rows per insert (default 10,000)")
     ap.add_argument("--batches-per-txn", type=int, default=10, help="batches per transaction (default 10)")
-    ap.add_argument("--sqlite-fill", choices=["triggers", "rebuild"], default="triggers", help="see fill()")
-    ap.add_argument("--sqlite-insert", choices=["core", "driver"], default="core", help="see fill()")
+    ap.add_argument("--sqlite-fill", choices=["triggers", "rebuild"], default="rebuild", help="see fill()")
+    ap.add_argument("--sqlite-insert", choices=["core", "driver"], default="driver", help="see fill()")
     ap.add_argument("--sqlite-cache-mib", type=int, default=256, help="page cache of the SQLite fill connection")
     ap.add_argument("--rows", help="folder to keep the generated rows in (and reuse them from) across runs")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="row generator processes")

@@ -88,8 +88,8 @@ class IssuedDocument(Base):
         Index("ix_issued_documents_retain_until", "retain_until"),
         Index("ix_issued_documents_document_date", "document_date"),
         # broad searches answered from the index alone (app.index.search._plan, migration 0007)
-        Index("ix_issued_documents_number_issued_at", "number", "issued_at"),
-        Index("ix_issued_documents_project_date_status", "project", "document_date", "status", "issued_at"),
+        Index("ix_issued_documents_number_issued_at", "number", "issued_at", "id"),
+        Index("ix_issued_documents_project_date_status", "project", "document_date", "status", "issued_at", "id"),
     )
 
 

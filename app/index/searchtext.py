@@ -19,7 +19,7 @@ from typing import Any
 from pypinyin import lazy_pinyin
 
 from app.render.model import format_value
-from app.rooms import room_field, room_from_parts, room_label
+from app.rooms import room_field, room_from_parts
 from app.specs import FormSpec
 
 SEARCH_TEXT_MAX = 4000
@@ -94,6 +94,17 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+def _contained_once(pieces: list[str]) -> list[str]:
+    """The pieces less those found inside another one (a form code in its number, an address in the subject):
+    trigram search finds substrings, so the longer piece answers for both, and the index stays small."""
+    kept: list[str] = []
+    for piece in sorted(pieces, key=len, reverse=True):
+        if not any(piece in longer for longer in kept):
+            kept.append(piece)
+    keep = set(kept)
+    return [p for p in pieces if p in keep]
+
+
 def _room(form: FormSpec | None, clean: Mapping[str, Any]) -> str:
     if form is not None:
         found = room_field(form, clean)
@@ -129,8 +140,8 @@ def search_fields(
     codes = [form.form_code or "", form.code] if form is not None else []
     head = [number, title, *codes, project, subject, *parties, *spelled]
     if room:
-        head += [room, room_label(room)]
-    text = fold(" ".join(_unique(fold(p) for p in [*head, *submitted_values(form, clean)])))
+        head.append(room)  # canonical; the address as printed comes with the submitted values (and the subject)
+    text = " ".join(_contained_once(_unique(fold(p) for p in [*head, *submitted_values(form, clean)])))
     grams = " ".join(_unique(g for name in parties for g in name_grams(name)))
     if len(grams) > GRAMS_MAX:
         grams = grams[: GRAMS_MAX + 1].rsplit(" ", 1)[0]
