@@ -565,8 +565,6 @@ def test_cli_search_and_reindex(
 ) -> None:
     from app import cli
 
-    if not issued.desk.db.is_sqlite:
-        pytest.skip("the command line is exercised on SQLite; the queries are the same")
     monkeypatch.setenv("DOCDESK_DATABASE_URL", issued.desk.db.url)
     monkeypatch.setenv("DOCDESK_OUTPUT_DIR", str(issued.desk.output_dir))
     monkeypatch.setattr(cli, "_desk", lambda _settings: issued.desk)  # the catalogue is loaded once
