@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -45,22 +45,12 @@ def _refused(exc: AccountError) -> int:
 
 
 @contextmanager
-def _write(settings: Settings) -> Iterator[Session]:
+def _session(settings: Settings, *, write: bool = False) -> Iterator[Session]:
+    """A session on the migrated database: one write transaction, or reads."""
     db = Database(settings.database_url)
     try:
         db.migrate()
-        with db.write() as session:
-            yield session
-    finally:
-        db.dispose()
-
-
-@contextmanager
-def _read(settings: Settings) -> Iterator[Session]:
-    db = Database(settings.database_url)
-    try:
-        db.migrate()
-        with db.read() as session:
+        with db.write() if write else db.read() as session:
             yield session
     finally:
         db.dispose()
@@ -81,7 +71,7 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     password, generated = _password(args)
     try:
-        with _write(settings) as session:
+        with _session(settings, write=True) as session:
             create_user(
                 session,
                 args.name,
@@ -102,7 +92,7 @@ def cmd_users_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_users_list(settings: Settings, _args: argparse.Namespace) -> int:
-    with _read(settings) as session:
+    with _session(settings) as session:
         users = list_users(session)
     for u in users:
         projects = "全部项目" if u.role == "admin" else "、".join(u.projects)
@@ -115,29 +105,29 @@ def cmd_users_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_users_disable(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        with _write(settings) as session:
-            disable_user(session, args.name)
-    except AccountError as exc:
-        return _refused(exc)
-    _out(f"✓ 已停用用户 {args.name}：其登录会话已结束，API 令牌已吊销")
-    return 0
+    return _change(settings, disable_user, args.name, f"✓ 已停用用户 {args.name}：其登录会话已结束，API 令牌已吊销")
 
 
 def cmd_users_enable(settings: Settings, args: argparse.Namespace) -> int:
+    done = f"✓ 已重新启用用户 {args.name}（原有 API 令牌仍为吊销状态，如需请重新创建）"
+    return _change(settings, enable_user, args.name, done)
+
+
+def _change(settings: Settings, change: Callable[[Session, str], object], name: str, done: str) -> int:
+    """One account change in a transaction; a refusal is printed in Chinese with exit status 1."""
     try:
-        with _write(settings) as session:
-            enable_user(session, args.name)
+        with _session(settings, write=True) as session:
+            change(session, name)
     except AccountError as exc:
         return _refused(exc)
-    _out(f"✓ 已重新启用用户 {args.name}（原有 API 令牌仍为吊销状态，如需请重新创建）")
+    _out(done)
     return 0
 
 
 def cmd_users_passwd(settings: Settings, args: argparse.Namespace) -> int:
     password, generated = _password(args)
     try:
-        with _write(settings) as session:
+        with _session(settings, write=True) as session:
             set_password(session, args.name, password)
     except AccountError as exc:
         return _refused(exc)
@@ -150,7 +140,7 @@ def cmd_users_passwd(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_tokens_create(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        with _write(settings) as session:
+        with _session(settings, write=True) as session:
             _id, token = create_token(session, args.name, args.label or "")
     except AccountError as exc:
         return _refused(exc)
@@ -159,7 +149,7 @@ def cmd_tokens_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_tokens_list(settings: Settings, args: argparse.Namespace) -> int:
-    with _read(settings) as session:
+    with _session(settings) as session:
         tokens = list_tokens(session, args.name)
     for t in tokens:
         used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "未使用"
@@ -171,7 +161,7 @@ def cmd_tokens_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_tokens_revoke(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        with _write(settings) as session:
+        with _session(settings, write=True) as session:
             revoke_token(session, args.id)
     except AccountError as exc:
         return _refused(exc)

@@ -36,7 +36,8 @@ from app.registry import Catalogue
 from app.render.docx import render_docx
 from app.render.docx_stamp import DocxStamper
 from app.render.model import Letterhead, build_document, format_value, resolve_text
-from app.render.pdf import render_document_pdf, render_pdf_chunk
+from app.render.pdf import render_document_pdf
+from app.render.pdf_stamp import PdfStamper
 from app.retention import retain_until
 from app.specs import FormSpec
 from app.validation import FieldError, SubmissionInvalid, validate_submission
@@ -88,6 +89,11 @@ class Desk:
     def stamper(self) -> DocxStamper:
         """Word files in bulk (batches): one skeleton per layout shape, values stamped in."""
         return DocxStamper(self.docx_template)
+
+    @functools.cached_property
+    def pdf_stamper(self) -> PdfStamper:
+        """PDFs in bulk (batches): one laid-out page per shape, values stamped in where that is exact."""
+        return PdfStamper(self.templates_dir)
 
     def form(self, form_id: str) -> FormSpec:
         spec = self.catalogue.get(form_id)
@@ -310,10 +316,11 @@ def issue_reserved(
     """Issue documents whose numbers were reserved (reserve_numbers), all in one transaction.
 
     The same steps as issue_document — validation, the index row, both files — but rendered in bulk
-    outside any lock: single-copy PDFs in one WeasyPrint layout, Word files stamped from a skeleton
-    per layout shape. Then the files are moved into place, the rows inserted and the reservations
-    removed in one transaction: all of the chunk appears or none of it. Keys already issued return
-    their document. `chunk_pdf` keeps the chunk's combined PDF (fonts once) for a print file.
+    outside any lock: single-copy PDFs stamped into a page laid out once per shape (or, where that
+    would not be exact, in one WeasyPrint layout), Word files stamped from a skeleton per shape. Then
+    the files are moved into place, the rows inserted and the reservations removed in one transaction:
+    all of the chunk appears or none of it. Keys already issued return their document. `chunk_pdf`
+    keeps the chunk's combined PDF (fonts once) for a print file.
     """
     now = now or dt.datetime.now(dt.UTC)
     code, letterhead = desk.letterhead(project)
@@ -375,7 +382,7 @@ def _render_and_record(
         ]
         try:
             if chunkable:  # forms with their own .html template are not chunked, so the shared one is used
-                counts = render_pdf_chunk([docs[i] for i in chunkable], desk.templates_dir, None, stage)
+                counts = desk.pdf_stamper.render_chunk([docs[i] for i in chunkable], stage)
                 for k, (i, pages) in enumerate(zip(chunkable, counts, strict=True)):
                     (stage / f"{k}.pdf").replace(stage / f"doc-{i}.pdf")
                     todo[i][2].pages = pages

@@ -63,6 +63,17 @@ PREFLIGHT_WAIVERS = (
         "ISO 19005-3 6.6.4: a PDF/A-3 file declares pdfaid:part 3",
     ),
     Waiver(
+        "4.1.2",
+        r"^Transparency error, (CA|ca) entry in a ExtGState is invalid$",
+        "ISO 19005-3 6.4 (as 19005-2): transparency is permitted, constant alpha included; PDF/A-1 6.4 requires 1.0",
+    ),
+    Waiver(
+        "2.2.1",
+        r"^Invalid graphics transparency, Group has a transparency S entry",
+        "ISO 19005-3 6.4 and 6.2.10 (as 19005-2): transparency groups are permitted, the file having a PDF/A "
+        "output intent (checked); PDF/A-1 6.4 forbids them",
+    ),
+    Waiver(
         "3.1.11",
         r"The CIDSet entry is missing for the Composite Subset$",
         "ISO 19005-3 6.2.11.4.2: a CIDSet is optional (if present it must be complete); PDF/A-1 6.3.5 requires it",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -100,8 +101,8 @@ def _pg_available() -> bool:
         return False
 
 
-@pytest.fixture
-def pg_desk(catalogue: Catalogue, tmp_path: Path) -> Iterator[Desk]:
+@contextlib.contextmanager
+def pg_desk_at(catalogue: Catalogue, out: Path) -> Iterator[Desk]:
     """A Desk on the real PostgreSQL server, in a schema of its own that is dropped afterwards.
 
     In CI (CI=true) a missing server is a failure, never a silent skip.
@@ -115,12 +116,21 @@ def pg_desk(catalogue: Catalogue, tmp_path: Path) -> Iterator[Desk]:
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
-    d = make_desk(catalogue, f"{PG_URL}{sep}options=-csearch_path%3D{schema}", tmp_path / "output")
-    yield d
-    d.db.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    d = make_desk(catalogue, f"{PG_URL}{sep}options=-csearch_path%3D{schema}", out)
+    try:
+        yield d
+    finally:
+        d.db.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_desk(catalogue: Catalogue, tmp_path: Path) -> Iterator[Desk]:
+    """A Desk on the real PostgreSQL server (see pg_desk_at)."""
+    with pg_desk_at(catalogue, tmp_path / "output") as d:
+        yield d
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -27,7 +27,16 @@ from app.archive import (
 from app.cli import main
 from app.index.models import AuditEvent, IssuedDocument, NumberCounter
 from app.index.repository import get_by_number
-from app.issue import Desk, DocumentNotFound, RenderFailed, issue_document, void_document
+from app.issue import (
+    Desk,
+    DocumentNotFound,
+    RenderFailed,
+    Reserved,
+    issue_document,
+    issue_reserved,
+    reserve_numbers,
+    void_document,
+)
 from app.pdfa import PREFLIGHT_WAIVERS, structure_findings, validate_many
 from app.render.archive_copy import _cff_top_dict, _charset_cids, _sfnt_table
 from app.retention import parse_period
@@ -293,6 +302,25 @@ def test_the_archive_copy_is_pdfa_3b_with_the_stamp_and_the_data(desk: Desk, tmp
     assert {f.code for f in stripped.findings if f.source == "docdesk"} == {"pdfaid"}
     assert any(f.source == "pikepdf" and "6.6.2.1" in f.code for f in stripped.findings), stripped.summary()
     assert any(f.source == "preflight" and f.code.startswith("7") for f in stripped.findings), stripped.summary()
+
+
+def test_a_batch_notice_archives_as_valid_pdfa_3b(desk: Desk) -> None:
+    """Batch notices are stamped (app/render/pdf_stamp.py): their own fonts, forms and QR image must archive too."""
+    items = []
+    for n, name in enumerate(("王芳", "欧阳娜娜", "李建国")):
+        data = example(desk.catalogue, "arrears-reminder-1", customer_name=name)
+        items.append(Reserved("arrears-reminder-1", data, f"arrears:HL:test-{n}:2026-11-20"))
+    reserve_numbers(desk, [(x.key, x.form_id, dt.date(2026, 11, 20), "HL") for x in items])
+    docs = issue_reserved(desk, items, project="HL")
+    assert desk.pdf_stamper.stamped == 3
+    rows = [archive_document(desk, d.number) for d in docs]
+    copies = [desk.output_dir / (r.archive_pdf_path or "") for r in rows]
+    reports = validate_many(copies, [json.loads(json.dumps(snapshot(archived(desk, d.number)))) for d in docs])
+    for report in reports:
+        assert report.ok, report.summary()
+        assert {w.code for w in report.waived} <= {w.code for w in PREFLIGHT_WAIVERS}
+    for copy, doc in zip(copies, docs, strict=True):
+        assert doc.number in squash(pdf_text(copy)) and doc.data["customer_name"] in squash(pdf_text(copy))
 
 
 def test_the_copy_fixes_the_cid_font_charsets_and_a_changed_json_is_caught(desk: Desk, tmp_path: Path) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, update
 
 from app.index.models import IssuedDocument
 from app.index.search import COUNT_CAP, SearchQuery, parse_query, search_documents
@@ -28,7 +26,7 @@ from app.issue import Desk, Reserved, issue_document, issue_reserved, reserve_nu
 from app.registry import Catalogue
 from app.validation import SubmissionInvalid, validate_submission
 from app.web.main import create_app
-from tests.conftest import PG_URL, _pg_available, bearer, example, make_desk, token_for
+from tests.conftest import bearer, example, make_desk, pg_desk_at, token_for
 
 TODAY = dt.date(2026, 11, 23)
 NOW = dt.datetime(2026, 11, 20, 2, tzinfo=dt.UTC)
@@ -138,24 +136,8 @@ def sqlite_issued(catalogue: Catalogue, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture(scope="module")
 def pg_issued(catalogue: Catalogue, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Issued]:
-    if not _pg_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {PG_URL}")
-        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    tmp = tmp_path_factory.mktemp("search-pg")
-    desk = make_desk(catalogue, f"{PG_URL}{sep}options=-csearch_path%3D{schema}", tmp / "output")
-    try:
+    with pg_desk_at(catalogue, tmp_path_factory.mktemp("search-pg") / "output") as desk:
         yield _issue(desk, catalogue)
-    finally:
-        desk.db.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -58,7 +58,7 @@ class ArrearsOptions:
     contact: dict[str, str] = field(default_factory=dict)  # phone, fax, bank, account_no of the notice
     issued_by: str = "batch"
     workers: int = 0  # processes rendering notices; 0 renders in this process
-    chunk_size: int = 50  # notices laid out in one WeasyPrint call and issued in one transaction
+    chunk_size: int = 50  # notices rendered together (one font subset per face) and issued in one transaction
 
 
 @dataclass

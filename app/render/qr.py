@@ -8,7 +8,7 @@ import io
 import segno
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=128)  # a batch chunk's documents: the PDF and then the Word file use each
 def _qr(url: str) -> segno.QRCode:
     # one encoding per document serves both the PDF (SVG) and the Word file (PNG); a fixed mask
     # skips segno's mask evaluation (~4 ms) and any mask gives a valid, readable code
@@ -27,6 +27,11 @@ def qr_data_uri(url: str) -> str:
     well under a millisecond and prints the same sharp modules (image-rendering: pixelated).
     """
     return str(_qr(url).png_data_uri(scale=1, border=1))
+
+
+def qr_rows(url: str, border: int = 1) -> list[list[bool]]:
+    """The modules of the code, row by row (True = dark), with the quiet zone the PNG has."""
+    return [[bool(m) for m in row] for row in _qr(url).matrix_iter(scale=1, border=border)]
 
 
 def qr_png(url: str, scale: int = 4) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -497,23 +497,20 @@ async def confirm_page(request: Request, disposal_id: RowId) -> Response:
     form = await request.form()
     if form.get("confirm") != "yes":
         return _disposal_page(request, disposal_id, ["请勾选“已核对清册并经审批，确认销毁”后再确认"], 422)
-    by = actor_of(request)
-    try:
-        await run_in_threadpool(_own_disposal, request, disposal_id)
-        confirm_disposal(_desk(request), disposal_id, by=by)
-    except DisposalNotFound as exc:
-        return error_page(request, 404, str(exc))
-    except InvalidAction as exc:
-        return _disposal_page(request, disposal_id, [str(exc)], 409)
-    return RedirectResponse(f"/disposals/{disposal_id}", status_code=303)
+    return await _disposal_step(request, disposal_id, confirm_disposal)
 
 
 @pages.post("/disposals/{disposal_id}/cancel")
 async def cancel_page(request: Request, disposal_id: RowId) -> Response:
+    return await _disposal_step(request, disposal_id, cancel_disposal)
+
+
+async def _disposal_step(request: Request, disposal_id: int, step: Callable[..., Any]) -> Response:
+    """Confirm or cancel from the page: the project check, the step, and back to the disposal's page."""
     by = actor_of(request)
     try:
         await run_in_threadpool(_own_disposal, request, disposal_id)
-        cancel_disposal(_desk(request), disposal_id, by=by)
+        step(_desk(request), disposal_id, by=by)
     except DisposalNotFound as exc:
         return error_page(request, 404, str(exc))
     except InvalidAction as exc:
