@@ -5,12 +5,15 @@ Screenshots of every step are kept in output/test-artifacts/journeys/ (CI keeps 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,19 +37,25 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`docdesk serve` on loopback with a database and output folder of its own."""
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed (scripts/install installs it)")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the journeys' service: a database and output folder of its own."""
     home = tmp_path_factory.mktemp("journeys")
-    port = _free_port()
-    env = {
+    return {
         **os.environ,
         "DOCDESK_DATABASE_URL": f"sqlite:///{home / 'docdesk.db'}",
         "DOCDESK_OUTPUT_DIR": str(home / "output"),
         "DOCDESK_BATCH_WORKERS": "1",
         "DOCDESK_ADMIN_PASSWORD": PASSWORD,
     }
+
+
+@pytest.fixture(scope="module")
+def server(env: dict[str, str]) -> Iterator[str]:
+    """`docdesk serve` on loopback."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed (scripts/install installs it)")
+    home = Path(env["DOCDESK_OUTPUT_DIR"]).parent
+    port = _free_port()
     for name, role in USERS.items():  # the administrator adds the staff, as the README tells
         subprocess.run(
             [
@@ -123,11 +132,22 @@ class Journey:
         self.page.wait_for_selector("text=退出")
 
     def shot(self, what: str) -> None:
+        """Keep a screenshot of this step for people to look at; the journey's assertions are on content.
+
+        Chromium's capture can hang on a loaded 2-core CI machine (once, on a page that had just navigated), so a
+        capture gets 30 s and one retry of the visible part; a capture that still fails is reported as a warning
+        and the journey goes on, since the picture is an artefact, not the check.
+        """
         self.step += 1
-        self.page.wait_for_load_state()
-        self.page.screenshot(
-            path=str(SHOTS / f"{self.name}-{self.step:02d}-{what}.png"), full_page=True, timeout=120_000
-        )
+        self.page.wait_for_load_state("load")
+        path = SHOTS / f"{self.name}-{self.step:02d}-{what}.png"
+        for full_page in (True, False):
+            try:
+                self.page.screenshot(path=str(path), full_page=full_page, timeout=30_000)
+                return
+            except playwright.Error as exc:
+                error = exc
+        warnings.warn(f"screenshot {path.name} not taken: {error}", stacklevel=2)
 
     def close(self) -> None:
         self.context.close()
@@ -140,7 +160,9 @@ def test_clerk_fills_a_renovation_permit_corrects_an_error_issues_and_downloads(
     page = j.page
     j.login("kefu")
     page.fill("input[name=q]", "装修许可证")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():  # the search form is a GET: wait for its page before looking at it
+        page.press("input[name=q]", "Enter")
+    page.wait_for_selector("text=搜索“装修许可证”")
     j.shot("catalogue-search")
     page.click("a:text-is('装修许可证')")
     page.click("text=填入示例数据")
@@ -188,8 +210,22 @@ def test_finance_uploads_a_ledger_and_downloads_the_print_pdf(server: str, brows
     j.close()
 
 
-def test_archivist_searches_by_a_name_fragment_and_opens_the_document(server: str, browser: object) -> None:
-    # the clerk's journey issued a 装修许可证 to the example owner 林晓峰; the archivist remembers only "晓峰"
+def test_archivist_searches_by_a_name_fragment_and_opens_the_document(
+    server: str, env: dict[str, str], browser: object, tmp_path: Path
+) -> None:
+    # a permit issued at the front desk to 陈晓峰 (through the CLI, so this journey stands alone; the clerk's
+    # journey may have issued one to 林晓峰 too); the archivist remembers only "晓峰"
+    example = tomllib.loads((ROOT / "forms" / "renovation-permit" / "example.toml").read_text("utf-8"))
+    data = {**example, "owner_name": "陈晓峰", "owner_id_card": "11010519491231002X"}
+    (tmp_path / "permit.json").write_text(json.dumps(data, default=str, ensure_ascii=False), "utf-8")
+    issued = subprocess.run(
+        [sys.executable, "-m", "app.cli", "issue", "renovation-permit", "--data", str(tmp_path / "permit.json")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert issued.returncode == 0, issued.stderr
+    number = issued.stdout.split()[0]
     j = Journey(browser, server, "archivist")
     page = j.page
     j.login("dangan")
@@ -199,11 +235,13 @@ def test_archivist_searches_by_a_name_fragment_and_opens_the_document(server: st
     page.click("button:has-text('查找')")
     page.wait_for_selector("table.list")
     j.shot("results")
-    rows = page.locator("table.list tr:has-text('装修许可证')")
-    assert rows.count() == 1 and "林**" in rows.first.inner_text()  # masked in the list
+    rows = page.locator(f"table.list tr:has-text('{number}')")
+    assert rows.count() == 1 and "陈**" in rows.first.inner_text()  # masked in the list
+    assert "陈晓峰" not in page.inner_text("table.list")
     rows.first.locator("a").first.click()
     page.wait_for_selector("text=文件核验")
     j.shot("document")
+    assert number in page.inner_text("main")
     assert "11010519491231002X" in page.inner_text("main")  # the archivist sees the full value (audited)
     assert "开具" in page.inner_text("#history")
     j.close()
