@@ -416,3 +416,36 @@ def test_a_zip_bomb_or_a_renamed_zip_is_refused_before_unpacking(tmp_path: Path)
         z.writestr("readme.txt", "not a workbook")
     with pytest.raises(LedgerError, match="没有工作簿"):
         read_ledger(plain.getvalue())
+
+
+def test_a_household_its_notice_would_refuse_is_reported_and_the_rest_are_issued(desk: Desk, tmp_path: Path) -> None:
+    # a name too long for the notice, a name with a character no font prints, a charge whose 费用项目 has one;
+    # found before numbers are reserved, so the batch neither stops nor leaves numbers behind
+    head = ["项目", "楼栋", "单元", "房号", "业主姓名", "费用项目", "所属期间", "应缴日期", "应缴金额"]
+    rows: list[list[object]] = [
+        ["锦华花园", "3", "2", "1502", "王" * 70, "物业服务费", "2026-07", "2026-07-15", 300],
+        ["锦华花园", "3", "2", "1503", "李四", "物业服务费", "2026-07", "2026-07-15", 300],
+        ["锦华花园", "3", "2", "1504", "王𠀀", "物业服务费", "2026-07", "2026-07-15", 300],
+        ["锦华花园", "3", "2", "1505", "赵六", "物业服务费", "2026-07", "2026-07-15", 300],
+        ["锦华花园", "3", "2", "1505", "赵六", "停车费𪛖", "2026-07", "2026-07-15", 150],
+        ["锦华花园", "3", "2", "1506", "钱七", "物业服务费", "2026-07", "2026-07-15", 300],
+    ]
+    data = xlsx([head, *rows])
+    day = dt.date(2026, 11, 1)
+    plan = plan_arrears(desk, data, options(day))
+    reasons = {p.row: p.reason for p in plan.ledger.problems}
+    assert sorted(reasons) == [2, 4, 5, 6]
+    assert reasons[2].startswith("业主姓名：太长了：最多 60 个字")
+    assert reasons[4].startswith("业主姓名：“𠀀”（U+20000）") and "方框" in reasons[4]
+    assert reasons[6].startswith("费用项目：“𪛖”（U+2A6D6）") and reasons[6].endswith("（本户未开具）")
+    assert reasons[5] == "同户第 6 行有误（本户未开具）"
+    assert [p.household.room for p in plan.of("issue")] == ["1503", "1506"]
+
+    result = run_arrears(desk, data, options(day), tmp_path / "b")
+    assert sorted(issued_numbers(desk)) == ["HL-CK1-2026-00001", "HL-CK1-2026-00002"]  # no number spent on the refused
+    with desk.db.read() as session:  # a reservation is used up by its issue: none is left behind
+        assert session.scalar(select(func.count()).select_from(NumberReservation)) == 0
+    text = squash(pdf_text(result.outputs["print_pdf"]))
+    assert "李四" in text and "钱七" in text and "赵六" not in text
+    skipped = load_workbook(result.outputs["results"])["跳过的行"]
+    assert [c.value for c in skipped["A"][1:]] == [2, 4, 5, 6]

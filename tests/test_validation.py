@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 import pytest
@@ -138,3 +139,41 @@ def test_hostile_text_is_kept_as_data(catalogue: Catalogue) -> None:
     hostile = "A&B <b>x</b> \"q\" '{{ 7*7 }}' {% if %}"
     clean = validate_submission(catalogue.forms["all-types"], example(catalogue, "all-types", company=hostile))
     assert clean["company"] == hostile
+
+
+def _fontconfig_covers(ch: str) -> bool:
+    """The independent answer: does any installed font claim the character (fc-list's own charset query)?"""
+    out = subprocess.run(["fc-list", f":charset={ord(ch):x}", "family"], capture_output=True, text=True, check=True)
+    return bool(out.stdout.strip())
+
+
+# 𠀀 U+20000 and 𪛖 U+2A6D6 (CJK Extension B) and 𰀀 U+30000 (Extension G): in no Debian font installed here;
+# 𬌗 U+2C317 (Extension E, in the 通用规范汉字表), 㐀 U+3400, 鿐 U+9FD0 and ☑: in Noto CJK or DejaVu
+@pytest.mark.parametrize("ch", ["𠀀", "𪛖", "𰀀", "𬌗", "㐀", "鿐", "☑", "王"])
+def test_a_character_no_font_can_print_is_refused_by_name(catalogue: Catalogue, ch: str) -> None:
+    form = catalogue.forms["all-types"]
+    data = example(catalogue, "all-types", name=f"王{ch}峰")
+    if _fontconfig_covers(ch):
+        assert validate_submission(form, data)["name"] == f"王{ch}峰"
+    else:
+        with pytest.raises(SubmissionInvalid) as info:
+            validate_submission(form, data)
+        (error,) = info.value.errors
+        assert error.label == "姓名"
+        assert f"“{ch}”（U+{ord(ch):04X}）" in error.message and "方框" in error.message
+
+
+def test_the_premise_of_the_rare_character_test_holds() -> None:
+    # without this, a machine whose fonts cover everything would turn the test above into accept-only
+    assert not _fontconfig_covers("𠀀") and not _fontconfig_covers("𰀀")
+    assert _fontconfig_covers("𬌗") and _fontconfig_covers("王")
+
+
+def test_a_rare_character_in_a_table_cell_names_its_row_and_column(catalogue: Catalogue) -> None:
+    form = catalogue.forms["all-types"]
+    data = example(catalogue, "all-types")
+    data["items"][0] = {**data["items"][0], "item": "𠀀"}
+    with pytest.raises(SubmissionInvalid) as info:
+        validate_submission(form, data)
+    (error,) = info.value.errors
+    assert error.field == "items[1].item" and "第1行" in error.label and "U+20000" in error.message

@@ -10,12 +10,14 @@ outstanding amount (1 = never more than the principal).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from app.batch.ledger import CENT, Charge
+from app.batch.ledger import CENT, Charge, RowProblem
+from app.validation import FieldError
 
 LEVEL_FORMS = {1: "arrears-reminder-1", 2: "arrears-reminder-2", 3: "arrears-reminder-3"}
 FORM_LEVELS = {v: k for k, v in LEVEL_FORMS.items()}
@@ -184,3 +186,30 @@ def notice_data(h: Household, batch_date: dt.date, project_name: str, contact: M
         "items": items,
         **{k: v for k, v in contact.items() if v},
     }
+
+
+# the notice's fields as the finance clerk knows them: the ledger's column headers
+LEDGER_COLUMNS = {"customer_name": "业主姓名", "room": "房号", "fee_item": "费用项目", "period": "所属期间"}
+_ITEM_FIELD = re.compile(r"items\[(\d+)\]\.(\w+)")
+
+
+def refused_rows(h: Household, errors: list[FieldError]) -> list[RowProblem]:
+    """The ledger rows of a household whose notice its form refuses, each with the reason in ledger terms.
+
+    A problem in one charge (its 费用项目, say) is reported on that charge's row, a problem of the household
+    (its 业主姓名) on every row; the household's other rows point at the first row at fault.
+    """
+    reasons: dict[int, list[str]] = {}
+    for e in errors:
+        item = _ITEM_FIELD.fullmatch(e.field)
+        key = item[2] if item else e.field.split(".")[0]
+        rows = [h.items[int(item[1]) - 1].row] if item else [i.row for i in h.items]
+        for row in rows:
+            reasons.setdefault(row, []).append(f"{LEDGER_COLUMNS.get(key, e.label)}：{e.message}")
+    first = min(reasons)
+    return [
+        RowProblem(i.row, "；".join(reasons[i.row]) + "（本户未开具）")
+        if i.row in reasons
+        else RowProblem(i.row, f"同户第 {first} 行有误（本户未开具）")
+        for i in h.items
+    ]

@@ -32,11 +32,13 @@ from app.batch.arrears import (
     decide,
     households,
     notice_data,
+    refused_rows,
 )
 from app.batch.ledger import Ledger, read_ledger
 from app.batch.outputs import IssuedLine, merge_pdfs, results_workbook, zip_files
 from app.index.models import Batch, IssuedDocument, NumberReservation
 from app.issue import Desk, Reserved, issue_reserved, reserve_numbers
+from app.validation import SubmissionInvalid, validate_submission
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -123,7 +125,16 @@ def plan_arrears(desk: Desk, ledger_bytes: bytes, opts: ArrearsOptions) -> Plan:
         earlier = by_key.get(h.key, []) + by_subject.get(h.address, [])
         decision = decide(earlier, opts.batch_date, opts.interval_days)
         data = notice_data(h, opts.batch_date, opts.project_name, opts.contact)
+        if decision.action == "issue":
+            # a notice its form would refuse (a name too long for its line, a character no font prints) is
+            # found here, before any number is reserved: its rows are reported and the other households go on
+            try:
+                validate_submission(desk.catalogue.forms[LEVEL_FORMS[decision.level]], data)
+            except SubmissionInvalid as exc:
+                ledger.problems += refused_rows(h, exc.errors)
+                continue
         entries.append(Planned(h, decision, request_key(opts.project, h, opts.batch_date), data))
+    ledger.problems.sort(key=lambda p: p.row)
     planned = {p.key for p in entries}
     suffix = f":{opts.batch_date.isoformat()}"
     with desk.db.read() as session:
