@@ -16,7 +16,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from app.batch.arrears import LateFeeRule, Notice, decide
-from app.batch.ledger import LedgerError, read_ledger, write_template
+from app.batch.ledger import Ledger, LedgerError, read_ledger, write_template
 from app.batch.run import ArrearsOptions, plan_arrears, run_arrears
 from app.index.models import IssuedDocument, NumberReservation
 from app.issue import Desk
@@ -449,3 +449,44 @@ def test_a_household_its_notice_would_refuse_is_reported_and_the_rest_are_issued
     assert "李四" in text and "钱七" in text and "赵六" not in text
     skipped = load_workbook(result.outputs["results"])["跳过的行"]
     assert [c.value for c in skipped["A"][1:]] == [2, 4, 5, 6]
+
+
+def one_charge_ledger(period: object) -> Ledger:
+    head = ["项目", "楼栋", "单元", "房号", "业主姓名", "费用项目", "所属期间", "应缴日期", "应缴金额"]
+    return read_ledger(xlsx([head, ["锦华花园", "3", "2", "1502", "王建国", "物业服务费", period, "2026-07-31", 100]]))
+
+
+@pytest.mark.parametrize(
+    ("written", "printed"),
+    [
+        ("2026-07", "2026-07"),
+        ("2026/7", "2026-07"),
+        ("2026.07", "2026-07"),
+        ("2026年7月", "2026-07"),
+        (202607, "2026-07"),
+        ("2026-07-01至2026-09-30", "2026-07-01至2026-09-30"),
+        ("2026年7月1日至2026年9月30日", "2026-07-01至2026-09-30"),
+        ("2026/7/1~2026/9/30", "2026-07-01至2026-09-30"),
+        (dt.datetime(2026, 7, 1), "2026-07"),
+    ],
+)
+def test_periods_as_fee_systems_write_them(written: object, printed: str) -> None:
+    ledger = one_charge_ledger(period=written)
+    assert not ledger.problems and [c.period for c in ledger.charges] == [printed]
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        (2026.1, "分不清 2026.1 与 2026.10"),  # a number cell: 2026.10 would be stored as 2026.1
+        ("2026年13月", "无法识别"),
+        ("202613", "无法识别"),
+        ("2026年9月30日至2026年7月1日", "早于开始日期"),
+        ("2026年2月30日至2026年3月31日", "日期不存在"),
+        ("七月", "无法识别"),
+    ],
+)
+def test_periods_that_cannot_be_read_are_not_guessed(written: object, reason: str) -> None:
+    ledger = one_charge_ledger(period=written)
+    assert not ledger.charges and [p.row for p in ledger.problems] == [2]
+    assert "所属期间" in ledger.problems[0].reason and reason in ledger.problems[0].reason

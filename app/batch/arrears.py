@@ -189,7 +189,14 @@ def notice_data(h: Household, batch_date: dt.date, project_name: str, contact: M
 
 
 # the notice's fields as the finance clerk knows them: the ledger's column headers
-LEDGER_COLUMNS = {"customer_name": "业主姓名", "room": "房号", "fee_item": "费用项目", "period": "所属期间"}
+LEDGER_COLUMNS = {
+    "customer_name": "业主姓名",
+    "room": "房号",
+    "fee_item": "费用项目",
+    "period": "所属期间",
+    "amount": "欠费金额（应缴金额 − 已缴金额）",
+    "late_fee": "滞纳金",
+}
 _ITEM_FIELD = re.compile(r"items\[(\d+)\]\.(\w+)")
 
 

@@ -35,8 +35,11 @@ OPTIONAL = {"联系电话", "已缴金额", "单元"}
 HEADER_SEARCH_ROWS = 10  # the header may sit under a title row or two
 MAX_ROWS = 200_000
 
-_PERIOD_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_PERIOD_RANGE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})(?:至|~|到)(\d{4}-\d{1,2}-\d{1,2})$")
+# fee systems export 2026-07, 2026/07, 2026.07 or 2026年7月; a range's ends are dates written the same ways
+_PERIOD_MONTH = re.compile(r"^(\d{4})[-/.年](\d{1,2})月?$")
+_PERIOD_COMPACT = re.compile(r"^(\d{4})(\d{2})$")  # 202607, as some fee systems export it
+_DAY = r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?"
+_PERIOD_RANGE = re.compile(rf"^({_DAY})(?:至|~|到)({_DAY})$")
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
 
@@ -230,13 +233,19 @@ def _date(value: Any) -> dt.date:
 
 
 def _period(value: Any) -> str:
-    """所属期间 as printed: 2026-07, or 2026-07-01至2026-09-30 (both ends must be real dates, in order)."""
+    """所属期间 as printed: 2026-07, or 2026-07-01至2026-09-30 (both ends must be real dates, in order).
+
+    A month written 2026/7, 2026.07, 2026年7月 or 202607 prints as 2026-07; a range's ends are normalised the same way.
+    """
     if isinstance(value, dt.datetime | dt.date):
         return f"{value.year}-{value.month:02d}"
+    if isinstance(value, float) and not value.is_integer():
+        # a number cell has lost what was typed: 2026.10 is stored as 2026.1
+        raise ValueError(f"所属期间“{value}”是数字格式，分不清 2026.1 与 2026.10，请把该列设为文本或写成 2026-10")
     raw = _text(value).replace(" ", "")
     if not raw:
         raise ValueError("缺少所属期间")
-    m = _PERIOD_MONTH.match(raw)
+    m = _PERIOD_MONTH.match(raw) or _PERIOD_COMPACT.match(raw)
     if m and 1 <= int(m.group(2)) <= 12:
         return f"{m.group(1)}-{int(m.group(2)):02d}"
     m = _PERIOD_RANGE.match(raw)
@@ -252,8 +261,10 @@ def _period(value: Any) -> str:
 
 
 def _iso(text: str) -> str:
-    y, m, d = text.split("-")
-    return f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
+    m = _DATE.match(text)
+    assert m is not None  # _PERIOD_RANGE matched it as a _DAY
+    y, mo, d = m.groups()
+    return f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
 
 
 def write_template(out: Path | IO[bytes]) -> None:
@@ -288,7 +299,7 @@ def write_template(out: Path | IO[bytes]) -> None:
     notes = wb.create_sheet("填写说明")
     for line in (
         "每行一笔欠费。列按表头名称识别，顺序不限；联系电话、单元、已缴金额可不填。",
-        "所属期间写 2026-07（整月）或 2026-07-01至2026-09-30（期间）。",
+        "所属期间写 2026-07（整月，也可写 2026年7月、2026/7、202607）或 2026-07-01至2026-09-30（期间）。",
         "应缴日期写 2026-07-31；金额写数字，单位元，最多两位小数（超出按四舍五入到分）。",
         "同一房号、费用项目和所属期间只能有一行；有问题的行会被跳过并列出行号和原因，其余行照常处理。",
     ):
