@@ -28,6 +28,15 @@ def register(sub: Any) -> None:
         help="归档后再用 Apache PDFBox Preflight、pikepdf、qpdf 完整校验 PDF/A-3b（需 Java）",
     )
     p.set_defaults(func=cmd_archive)
+    p = sub.add_parser(
+        "archive-catalogue",
+        help="导出归档文件目录（DA/T 22-2015，按档号排序，每个分类一张表）.xlsx",
+        description="把已归档文书按 全宗-门类·年度-保管期限-机构 分类、按档号排序，导出为可打印装订的归档文件目录。",
+    )
+    p.add_argument("--year", type=int, help="年度（档号中的年度，即文书日期的年份）；默认全部年度")
+    p.add_argument("--project", action="append", help="项目代码（可写多次）；默认全部项目")
+    p.add_argument("--out", help="输出文件，默认 归档文件目录[-年度].xlsx")
+    p.set_defaults(func=cmd_archive_catalogue)
 
 
 def cmd_archive(settings: Settings, args: argparse.Namespace) -> int:
@@ -56,3 +65,22 @@ def cmd_archive(settings: Settings, args: argparse.Namespace) -> int:
     if failed:
         print(f"✗ {failed} 份未能归档或未通过校验", file=sys.stderr)
     return 1 if failed else 0
+
+
+def cmd_archive_catalogue(settings: Settings, args: argparse.Namespace) -> int:
+    from app.archive_catalogue import archived_documents, catalogue_classes, catalogue_xlsx
+    from app.cli import _desk
+
+    desk = _desk(settings)
+    with desk.db.read() as session:
+        docs = archived_documents(session, year=args.year, projects=args.project)
+        classes = catalogue_classes(docs, {code: p.company for code, p in desk.projects.items()})
+    if not classes:
+        print("✗ 没有符合条件的已归档文书，未生成目录", file=sys.stderr)
+        return 1
+    out = Path(args.out or (f"归档文件目录-{args.year}.xlsx" if args.year else "归档文件目录.xlsx"))
+    out.write_bytes(catalogue_xlsx(classes))
+    for klass in classes:
+        print(f"{klass.key}\t{len(klass.entries)} 件")
+    print(out)
+    return 0

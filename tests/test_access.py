@@ -32,6 +32,7 @@ ROUTE_PERMISSION: dict[tuple[str, str], str | None] = {
     ("post", "/api/documents/{number}/void"): "documents.void",
     ("post", "/api/documents/{number}/archive"): "archive",
     ("get", "/api/documents/{number}/archive.pdf"): "archive",
+    ("get", "/api/archive/catalogue.xlsx"): "archive",
     ("get", "/api/batches/template"): "batches",
     ("post", "/api/batches/arrears"): "batches",
     ("get", "/api/batches/{batch_id}"): "batches",

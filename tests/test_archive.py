@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.archive import (
@@ -40,7 +42,8 @@ from app.issue import (
 from app.pdfa import PREFLIGHT_WAIVERS, structure_findings, validate_many
 from app.render.archive_copy import _cff_top_dict, _charset_cids, _sfnt_table
 from app.retention import parse_period
-from tests.conftest import example, pdf_pages, pdf_text, squash
+from app.web.main import create_app
+from tests.conftest import bearer, example, pdf_pages, pdf_text, squash, token_for
 
 NOW = dt.datetime(2026, 11, 22, 2, tzinfo=dt.UTC)
 CODE = re.compile(r"^[A-Z0-9]{4}-[A-Z]{2}·\d{4}-(Y|D30|D10)-[A-Z0-9]+-\d{4}$")
@@ -420,3 +423,80 @@ def test_cli_archive(desk: Desk, monkeypatch: pytest.MonkeyPatch, capsys: pytest
     err = capsys.readouterr().err
     assert f"✗ {a.number}：文书 {a.number} 已于" in err and "不能重复归档" in err
     assert "✗ HL-NOPE：没有编号为“HL-NOPE”的文书" in err and "2 份未能归档" in err
+
+
+# --- 归档文件目录 -----------------------------------------------------------------------------------------
+
+
+def catalogue_sheets(body: bytes) -> dict[str, list[list[object]]]:
+    wb = load_workbook(io.BytesIO(body))
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+@pytest.mark.usefixtures("numbering_only")
+def test_archive_catalogue_lists_each_class_in_item_order(desk: Desk, client: TestClient, tmp_path: Path) -> None:
+    first, second, never = (issue(desk, "repair-order") for _ in range(3))
+    older = issue(desk, doc_date="2025-06-01", start_date="2025-06-01", end_date="2025-12-31")
+    jh = issue_document(desk, "repair-order", example(desk.catalogue, "repair-order"), project="JH", now=NOW)
+    for doc in (second, first, older, jh):  # 件号 in the order archived
+        archive_document(desk, doc.number, stamp=False)
+    void_document(desk, first.number, reason="客户信息填错", by="档案员")
+    first, second = archived(desk, first.number), archived(desk, second.number)
+
+    r = client.get("/api/archive/catalogue.xlsx", params={"year": 2026})
+    assert r.status_code == 200, r.text
+    assert "%E5%BD%92%E6%A1%A3%E6%96%87%E4%BB%B6%E7%9B%AE%E5%BD%95-2026.xlsx" in r.headers["content-disposition"]
+    sheets = catalogue_sheets(r.content)
+    assert list(sheets) == ["Z001-WS·2026-D10-HL", "Z001-WS·2026-D10-JH"]  # 2025 is another 年度
+    hl = sheets["Z001-WS·2026-D10-HL"]
+    assert hl[0][0] == "归档文件目录"
+    assert hl[1][0] == "全宗号 Z001　门类 WS　年度 2026　保管期限 定期10年　机构（问题） HL"
+    assert hl[2] == ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注"]
+    company = desk.projects["HL"].company
+    assert hl[3:] == [
+        [1, "Z001-WS·2026-D10-HL-0001", second.number, company, f"{second.form_title}[{second.subject}]",
+         f"{second.document_date:%Y%m%d}", None, second.pages, None],
+        [2, "Z001-WS·2026-D10-HL-0002", first.number, company, f"{first.form_title}[{first.subject}]",
+         f"{first.document_date:%Y%m%d}", None, first.pages, "已作废：客户信息填错"],
+    ]  # fmt: skip
+    assert second.subject and second.pages == pdf_pages(desk.output_dir / second.pdf_path)
+    assert never.number not in r.text
+    assert list(catalogue_sheets(client.get("/api/archive/catalogue.xlsx?year=2025").content)) == [
+        "Z001-WS·2025-D10-HL"
+    ]
+
+    # an HL archivist sees HL only; another project's catalogue is not there for them
+    hl_archivist = TestClient(create_app(desk=desk), headers=bearer(token_for(desk, "archivist", ("HL",))))
+    assert list(catalogue_sheets(hl_archivist.get("/api/archive/catalogue.xlsx?year=2026").content)) == [
+        "Z001-WS·2026-D10-HL"
+    ]
+    refused = hl_archivist.get("/api/archive/catalogue.xlsx", params={"year": 2026, "project": "JH"})
+    assert refused.status_code == 404 and "没有符合条件的已归档文书" in refused.json()["detail"]
+    bad = client.get("/api/archive/catalogue.xlsx", params={"year": "去年"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["label"] == "年度"
+    finance = TestClient(create_app(desk=desk), headers=bearer(token_for(desk, "finance", ("HL",))))
+    assert finance.get("/api/archive/catalogue.xlsx").status_code == 403
+    assert "归档文件目录" in client.get("/documents").text and "归档文件目录" not in finance.get("/documents").text
+    with desk.db.read() as s:
+        exports = s.scalars(select(AuditEvent).where(AuditEvent.target == "archive-catalogue")).all()
+    assert [e.detail["documents"] for e in exports] == [3, 1, 2]
+
+
+def test_cli_archive_catalogue(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setattr("app.pdfa.pikepdf_findings", lambda _path: [])
+    doc = issue(desk, "repair-order")
+    monkeypatch.setenv("DOCDESK_DATABASE_URL", desk.db.url)
+    monkeypatch.setenv("DOCDESK_OUTPUT_DIR", str(desk.output_dir))
+    out = tmp_path / "目录.xlsx"
+    assert main(["archive-catalogue", "--year", "2026", "--out", str(out)]) == 1  # nothing archived yet
+    assert "没有符合条件的已归档文书" in capsys.readouterr().err and not out.exists()
+    archive_document(desk, doc.number, stamp=False)
+    assert main(["archive-catalogue", "--year", "2026", "--project", "HL", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["Z001-WS·2026-D10-HL\t1 件", str(out)]
+    rows = catalogue_sheets(out.read_bytes())["Z001-WS·2026-D10-HL"]
+    assert rows[3][1:3] == ["Z001-WS·2026-D10-HL-0001", doc.number]
+    ws = load_workbook(out)["Z001-WS·2026-D10-HL"]  # printed to bind: A4 landscape, the header on every page
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize or 0) == 9  # A4
+    assert ws.print_title_rows == "$3:$3"

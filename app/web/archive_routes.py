@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.archive import TERM_LABELS, archive_document, parse_archive_code
+from app.archive_catalogue import archived_documents, catalogue_classes, catalogue_xlsx
+from app.auth.accounts import CurrentUser
+from app.auth.policy import visible_projects
 from app.auth.web import actor_of, require
 from app.index.models import IssuedDocument
 from app.issue import InvalidAction
-from app.web.api import ERROR_RESPONSES, _file, _load, desk_of, error_json
+from app.web.api import ERROR_RESPONSES, _file, _load, audit, desk_of, error_json
 from app.web.pages import error_page
 
 api = APIRouter(prefix="/api", tags=["归档"], responses=ERROR_RESPONSES, dependencies=[Depends(require("archive"))])
@@ -64,6 +68,36 @@ def archive_pdf(request: Request, number: str, inline: bool = False) -> Response
     if not doc.archive_pdf_path or not doc.archive_code:
         return error_json(404, f"文书 {number} 尚未归档，没有归档件")
     return _file(request, doc.archive_pdf_path, f"{doc.archive_code}.pdf", "application/pdf", inline)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@api.get(
+    "/archive/catalogue.xlsx",
+    summary="导出归档文件目录（DA/T 22-2015：按档号排序，每个分类一张表）",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+def catalogue(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require("archive"))],
+    year: Annotated[int | None, Query(ge=1900, le=2999, description="年度（档号中的年度）；不填为全部")] = None,
+    project: Annotated[str | None, Query(max_length=40, description="项目代码；不填为有权查看的全部项目")] = None,
+) -> Response:
+    seen = visible_projects(user)
+    projects = seen if project is None else ({project} if seen is None or project in seen else set())
+    desk = desk_of(request)
+    with desk.db.read() as session:
+        docs = archived_documents(session, year=year, projects=projects)
+        classes = catalogue_classes(docs, {code: p.company for code, p in desk.projects.items()})
+    if not classes:
+        return error_json(404, "没有符合条件的已归档文书，未生成归档文件目录")
+    count = sum(len(k.entries) for k in classes)
+    audit(request, "export", "archive-catalogue", {"year": year, "project": project, "documents": count})
+    name = f"归档文件目录-{year}.xlsx" if year else "归档文件目录.xlsx"
+    disposition = f"attachment; filename=\"archive-catalogue.xlsx\"; filename*=UTF-8''{quote(name)}"
+    return Response(catalogue_xlsx(classes), media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 @pages.post("/documents/{number}/archive")

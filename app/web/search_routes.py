@@ -219,6 +219,7 @@ def documents_page(request: Request, user: Reader) -> Response:
             "filtered": bool(filters.keys() - {"sort", "order", "per_page"}),
             "projects": {k: v for k, v in desk.projects.items() if query.projects is None or k in query.projects},
             "archivist": allowed(user, "search"),
+            "can_archive": allowed(user, "archive"),
             "forms_by_kind": [(k, KIND_LABELS[k], forms_by_kind[k]) for k in KIND_LABELS if k in forms_by_kind],
             "status_labels": STATUS_LABELS,
             "retention_labels": RETENTION_LABELS,
