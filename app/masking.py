@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _CJK_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,4}$")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff·]+")
 _ID_CARD = re.compile(r"(?<![0-9])\d{17}[\dXx](?![0-9])")
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
@@ -41,5 +42,10 @@ def mask_text(value: str) -> str:
 
 
 def mask_parties(parties: str) -> str:
-    """The index's space-separated party names, each masked."""
-    return " ".join(mask_name(mask_text(p)) for p in parties.split())
+    """The index's space-separated party names, each masked.
+
+    A party may be written with others or a note around the name (王师傅（王永强）, 张三/李四): every run of
+    Chinese characters in it is masked as a name would be, so a name inside brackets does not slip through;
+    a longer run (a company) is kept.
+    """
+    return " ".join(_CJK_RUN.sub(lambda m: mask_name(m.group(0)), mask_text(p)) for p in parties.split())

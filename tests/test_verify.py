@@ -22,6 +22,8 @@ def test_masking() -> None:
         "业主王建国，身份证3301**********1234，电话138****5678"
     )
     assert mask_parties("王建国 杭州安居装饰工程有限公司") == "王** 杭州安居装饰工程有限公司"
+    # a name written inside other text: in brackets, two names in one party, a note after a phone number
+    assert mask_parties("王师傅（王永强） 张三/李四 赵六13812345678") == "王**（王**） 张*/李* 赵*138****5678"
 
 
 def verify_url(doc: object) -> str:
