@@ -9,6 +9,10 @@ levels, "·" the items of one level. 件号 is four digits from 0001, counted pe
 *business* retention of the manuals, mapped so that an archived document is never kept shorter than its
 business period: 永久 → Y; 长期 (30 years by default) → D30; 同…档案 (kept as long as another record, whose
 length is not known here) → D30; every fixed period (三个月 … 五年) → D10, the shortest archival term.
+
+Archiving extends a document's retain_until to the end of its archival term (counted from 1 January after the
+年度: D10 of 2026 runs to 2036-12-31; Y never ends), so that disposal, which follows retain_until, cannot
+destroy an archived document when its shorter business period ends.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 TERMS = {"permanent": "Y", "long": "D30", "tied": "D30", "fixed": "D10"}
 TERM_LABELS = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}
+TERM_YEARS: dict[str, int | None] = {"Y": None, "D30": 30, "D10": 10}
 FONDS_RE = re.compile(r"[A-Z0-9]{4}")
 CATEGORY_RE = re.compile(r"[A-Z]{2}")
 ORG_RE = re.compile(r"[A-Z0-9]{1,10}")
@@ -87,6 +92,11 @@ class ArchiveClass:
     def counter_key(self) -> str:
         return f"ARCHIVE:{self.key}"
 
+    def kept_until(self) -> dt.date | None:
+        """The last day the archive keeps this class: 保管期限 counts from 1 January after the 年度; Y is None."""
+        years = TERM_YEARS[self.term]
+        return None if years is None else dt.date(self.year + years, 12, 31)
+
     def code(self, item: int) -> str:
         """The 档号 of 件号 `item` in this class."""
         if item < 1:
@@ -115,10 +125,6 @@ def archive_class(doc: IssuedDocument, fonds: str, category: str, long_term_year
 
 def snapshot(doc: IssuedDocument) -> dict[str, Any]:
     """What the archive copy carries as its JSON attachment: the index entry and the submitted data."""
-
-    def iso(value: dt.date | dt.datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
     return {
         "number": doc.number,
         "archive_code": doc.archive_code,
@@ -130,16 +136,16 @@ def snapshot(doc: IssuedDocument) -> dict[str, Any]:
         "project": doc.project,
         "subject": doc.subject,
         "parties": doc.parties,
-        "document_date": iso(doc.document_date),
-        "issued_at": iso(doc.issued_at),
+        "document_date": _iso(doc.document_date),
+        "issued_at": _iso(doc.issued_at),
         "issued_by": doc.issued_by,
         "status": doc.status,
         "void_reason": doc.void_reason,
-        "voided_at": iso(doc.voided_at),
+        "voided_at": _iso(doc.voided_at),
         "replaces": doc.replaces,
         "replaced_by": doc.replaced_by,
         "retention": doc.retention,
-        "retain_until": iso(doc.retain_until),
+        "retain_until": _iso(doc.retain_until),
         "copies": doc.copies,
         "pages": doc.pages,
         "pdf_sha256": doc.pdf_sha256,
@@ -186,6 +192,12 @@ def archive_document(
             item = next_counter_value(session, klass.counter_key)
             code = klass.code(item)
             doc.archive_code, doc.archived_at, doc.archived_by = code, now, by
+            # the archive keeps the document for its archival term, which is never shorter than the business
+            # one: retention (due lists, disposal) now runs to the later of the two
+            before = doc.retain_until
+            if before is not None:
+                until = klass.kept_until()
+                doc.retain_until = None if until is None else max(before, until)
             folder = desk.output_dir / "archive" / str(klass.year)
             folder.mkdir(parents=True, exist_ok=True)
             final = folder / f"{code}.pdf"
@@ -193,7 +205,12 @@ def archive_document(
             _write_checked_copy(desk, doc, text, final)
             doc.archive_pdf_path = str(final.relative_to(desk.output_dir))
             doc.archive_pdf_sha256 = sha256_of(final)
-            detail = {"archive_code": code, "stamp": stamp, "sha256": doc.archive_pdf_sha256}
+            detail = {
+                "archive_code": code,
+                "stamp": stamp,
+                "sha256": doc.archive_pdf_sha256,
+                "retain_until": {"before": _iso(before), "after": _iso(doc.retain_until)},
+            }
             record_event(session, "archive", number, actor=by, client=client, detail=detail, at=now)
             session.flush()
     except BaseException:
@@ -230,6 +247,11 @@ def _write_checked_copy(desk: Desk, doc: IssuedDocument, stamp: Any, final: Path
             log.error("the archive copy of %s failed validation:\n%s", doc.number, report.summary())
             raise RenderFailed(f"归档件未通过 PDF/A-3b 校验，未归档：{report.findings[0]}")
         staged.replace(final)
+
+
+def _iso(value: dt.date | None) -> str | None:
+    """ISO 8601 of a date or a datetime (a date subclass), or None."""
+    return value.isoformat() if value is not None else None
 
 
 def _local(value: dt.datetime | None) -> str:

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from app.archive import archive_document
 from app.cli import main
 from app.disposal import (
     DISPOSAL_FORM,
@@ -482,3 +483,31 @@ def test_cli_round_trip(any_desk: Desk, monkeypatch: pytest.MonkeyPatch, capsys:
     assert check_integrity(desk.db, desk.output_dir).ok
     if desk.db.is_sqlite:  # sanity-check opens a database of its own (left open: fine for a one-shot command)
         assert main(["sanity-check"]) == 0
+
+
+def test_an_archived_document_is_kept_for_its_archival_term(any_desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a 维修单 is kept 一年 by the business, but once archived it is D10: ten years from 1 January after its 年度
+    desk = any_desk
+    monkeypatch.setattr("app.pdfa.pikepdf_findings", lambda _path: [])  # the copy's validation is tested elsewhere
+    kept, plain = issue(desk, "repair-order"), issue(desk, "repair-order")
+    assert numbers(due(desk, NOW.date()).disposable) >= {kept.number, plain.number}
+    archive_document(desk, kept.number, stamp=False, now=NOW)
+    end = dt.date(kept.document_date.year + 10, 12, 31)
+    assert doc(desk, kept.number).retain_until == end and end > NOW.date()
+    now_due = numbers(due(desk, NOW.date()).disposable)
+    assert plain.number in now_due and kept.number not in now_due
+    with pytest.raises(SubmissionInvalid) as exc:
+        propose_disposal(desk, [kept.number, plain.number], now=NOW)
+    assert set(refused(exc)) == {kept.number} and f"保存至 {end}" in refused(exc)[kept.number]
+    assert kept.number in numbers(due(desk, end + dt.timedelta(days=1)).disposable)
+    with desk.db.read() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "archive")).one()
+    assert event.detail["retain_until"] == {"before": kept.retain_until.isoformat(), "after": end.isoformat()}
+
+
+def test_archiving_never_shortens_retention(any_desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    desk = any_desk
+    monkeypatch.setattr("app.pdfa.pikepdf_findings", lambda _path: [])
+    forever = issue(desk, "acceptance-handover-certificate")  # 永久: no end, and none after archiving (Y)
+    archive_document(desk, forever.number, stamp=False, now=NOW)
+    assert forever.retain_until is None and doc(desk, forever.number).retain_until is None
