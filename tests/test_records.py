@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from app.archive import archive_document
 from app.cli import main
@@ -511,3 +511,24 @@ def test_archiving_never_shortens_retention(any_desk: Desk, monkeypatch: pytest.
     forever = issue(desk, "acceptance-handover-certificate")  # 永久: no end, and none after archiving (Y)
     archive_document(desk, forever.number, stamp=False, now=NOW)
     assert forever.retain_until is None and doc(desk, forever.number).retain_until is None
+
+
+def test_documents_archived_before_the_change_get_their_archival_term(
+    any_desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 0008: a row archived by an earlier version still has its business retain_until."""
+    desk = any_desk
+    monkeypatch.setattr("app.pdfa.pikepdf_findings", lambda _path: [])
+    old, unarchived = issue(desk, "repair-order"), issue(desk, "repair-order")
+    forever = issue(desk, "acceptance-handover-certificate")
+    for d in (old, forever):
+        archive_document(desk, d.number, stamp=False, now=NOW)
+    with desk.db.write() as s:  # as an earlier version left them
+        s.execute(
+            update(IssuedDocument).where(IssuedDocument.number == old.number).values(retain_until=old.retain_until)
+        )
+        s.execute(text("UPDATE alembic_version SET version_num = '0007'"))
+    desk.db.migrate()
+    assert doc(desk, old.number).retain_until == dt.date(old.document_date.year + 10, 12, 31)
+    assert doc(desk, forever.number).retain_until is None
+    assert doc(desk, unarchived.number).retain_until == unarchived.retain_until  # not archived: unchanged
