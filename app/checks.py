@@ -10,6 +10,7 @@ from docxtpl import DocxTemplate
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
+from app.glyphs import unprintable
 from app.numbering import PatternError, check_pattern
 from app.render.docx import DOCX_CONTEXT
 from app.render.layouts import layout_blocks
@@ -63,6 +64,12 @@ def check_form(form: FormSpec, example: dict[str, Any]) -> list[str]:
         unknown = used - form.field_names - TEMPLATE_BUILTINS
         if unknown:
             problems.append(f"{html}: 模板使用了未声明的变量：{', '.join(sorted(unknown))}")
+    if form.folder is not None:  # fixed text the fonts cannot draw would print as empty boxes on every copy
+        for path in [form.folder / "form.toml", *(t for t in form.templates.values() if t.suffix == ".html")]:
+            missing = unprintable(path.read_text(encoding="utf-8"))
+            if missing:
+                chars = "、".join(f"“{ch}”（U+{ord(ch):04X}）" for ch in missing)
+                problems.append(f"{path}: 含打印字体里没有的字 {chars}，会印成方框")
     try:
         validate_submission(form, example)
     except SubmissionInvalid as exc:
