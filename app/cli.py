@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -350,7 +351,14 @@ def main(argv: list[str] | None = None) -> int:
         module.register(sub)
     args = parser.parse_args(argv)
     settings = Settings()
-    code: int = args.func(settings, args)
+    try:
+        code: int = args.func(settings, args)
+        sys.stdout.flush()  # a pipe's buffer is written here, inside the try, not at exit
+    except BrokenPipeError:
+        # the reader went away (`docdesk list | head`): what was done is done; point stdout at /dev/null so
+        # the flush at exit does not raise again, and exit as a program killed by SIGPIPE would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return code
 
 

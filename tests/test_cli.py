@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,17 @@ def test_issue_with_bad_data_prints_chinese_errors(env: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert "数据有误" in err and "联系电话" in err
     assert main(["issue", "no-such-form", "--data", str(src)]) == 1
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(env: Path, real_catalogue: object) -> None:
+    """`docdesk list | head -1` with more to print: no traceback, exit status 141 as for SIGPIPE."""
+    data = env / "data.json"
+    data.write_text(json.dumps(example(real_catalogue, "key-custody-entrustment"), ensure_ascii=False), "utf-8")  # type: ignore[arg-type]
+    assert main(["issue", "key-custody-entrustment", "--data", str(data)]) == 0
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before anything is written
+    code = subprocess.run(
+        [sys.executable, "-m", "app.cli", "list"], stdout=write, stderr=subprocess.PIPE, text=True, env=os.environ
+    )
+    os.close(write)
+    assert code.returncode == 141 and "Traceback" not in code.stderr, code.stderr
