@@ -2,9 +2,10 @@
 
 WeasyPrint draws a character no installed font has as an empty box (a tofu), while the PDF's text layer
 still holds the character: nothing downstream notices. Debian's Noto CJK covers the whole basic block and
-the 通用规范汉字表 but not most of CJK Extension B and later, where many rare name characters live
-(𠀀 U+20000 prints as a box). fontconfig already knows every installed face's coverage (`fc-list`'s
-charsets; the same data Pango's fallback uses), so the check asks it once per process.
+the 通用规范汉字表 but not most of CJK Extension B and later, where many rare name characters live;
+scripts/install adds 花園明朝 (fonts-hanazono, Extensions A-F), which leaves Extension G and later and
+whatever else no font has. fontconfig already knows every installed face's coverage (`fc-list`'s charsets;
+the same data Pango's fallback uses), so the check asks it once per process and follows the fonts installed.
 """
 
 from __future__ import annotations

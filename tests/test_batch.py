@@ -425,9 +425,9 @@ def test_a_household_its_notice_would_refuse_is_reported_and_the_rest_are_issued
     rows: list[list[object]] = [
         ["锦华花园", "3", "2", "1502", "王" * 70, "物业服务费", "2026-07", "2026-07-15", 300],
         ["锦华花园", "3", "2", "1503", "李四", "物业服务费", "2026-07", "2026-07-15", 300],
-        ["锦华花园", "3", "2", "1504", "王𠀀", "物业服务费", "2026-07", "2026-07-15", 300],
+        ["锦华花园", "3", "2", "1504", "王𰀀", "物业服务费", "2026-07", "2026-07-15", 300],
         ["锦华花园", "3", "2", "1505", "赵六", "物业服务费", "2026-07", "2026-07-15", 300],
-        ["锦华花园", "3", "2", "1505", "赵六", "停车费𪛖", "2026-07", "2026-07-15", 150],
+        ["锦华花园", "3", "2", "1505", "赵六", "停车费𰀁", "2026-07", "2026-07-15", 150],
         ["锦华花园", "3", "2", "1506", "钱七", "物业服务费", "2026-07", "2026-07-15", 300],
     ]
     data = xlsx([head, *rows])
@@ -436,8 +436,8 @@ def test_a_household_its_notice_would_refuse_is_reported_and_the_rest_are_issued
     reasons = {p.row: p.reason for p in plan.ledger.problems}
     assert sorted(reasons) == [2, 4, 5, 6]
     assert reasons[2].startswith("业主姓名：太长了：最多 60 个字")
-    assert reasons[4].startswith("业主姓名：“𠀀”（U+20000）") and "方框" in reasons[4]
-    assert reasons[6].startswith("费用项目：“𪛖”（U+2A6D6）") and reasons[6].endswith("（本户未开具）")
+    assert reasons[4].startswith("业主姓名：“𰀀”（U+30000）") and "方框" in reasons[4]
+    assert reasons[6].startswith("费用项目：“𰀁”（U+30001）") and reasons[6].endswith("（本户未开具）")
     assert reasons[5] == "同户第 6 行有误（本户未开具）"
     assert [p.household.room for p in plan.of("issue")] == ["1503", "1506"]
 

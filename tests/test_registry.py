@@ -90,10 +90,10 @@ def test_fixed_text_no_font_can_print_is_reported(tmp_path: Path) -> None:
 
     folder = copy_form(tmp_path)
     toml = folder / "form.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace("{name}（房号", "{name}𠀀（房号"), encoding="utf-8")
+    toml.write_text(toml.read_text(encoding="utf-8").replace("{name}（房号", "{name}𰀀（房号"), encoding="utf-8")
     spec, example = load_form(folder)
     assert [p for p in check_form(spec, example) if "方框" in p] == [
-        f"{toml}: 含打印字体里没有的字 “𠀀”（U+20000），会印成方框"
+        f"{toml}: 含打印字体里没有的字 “𰀀”（U+30000），会印成方框"
     ]
 
 

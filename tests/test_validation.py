@@ -147,9 +147,10 @@ def _fontconfig_covers(ch: str) -> bool:
     return bool(out.stdout.strip())
 
 
-# 𠀀 U+20000 and 𪛖 U+2A6D6 (CJK Extension B) and 𰀀 U+30000 (Extension G): in no Debian font installed here;
-# 𬌗 U+2C317 (Extension E, in the 通用规范汉字表), 㐀 U+3400, 鿐 U+9FD0 and ☑: in Noto CJK or DejaVu
-@pytest.mark.parametrize("ch", ["𠀀", "𪛖", "𰀀", "𬌗", "㐀", "鿐", "☑", "王"])
+# 𰀀 U+30000 and 𰀁 U+30001 (CJK Extension G) and 𱍐 U+31350 (Extension H): in no font installed here;
+# 𠀀 U+20000 and 𪛖 U+2A6D6 (Extension B): 花園明朝 (fonts-hanazono); 𬌗 U+2C317 (Extension E, in the
+# 通用规范汉字表), 㐀 U+3400, 鿐 U+9FD0 and ☑: Noto CJK or DejaVu
+@pytest.mark.parametrize("ch", ["𰀀", "𰀁", "𱍐", "𠀀", "𪛖", "𬌗", "㐀", "鿐", "☑", "王"])
 def test_a_character_no_font_can_print_is_refused_by_name(catalogue: Catalogue, ch: str) -> None:
     form = catalogue.forms["all-types"]
     data = example(catalogue, "all-types", name=f"王{ch}峰")
@@ -165,15 +166,15 @@ def test_a_character_no_font_can_print_is_refused_by_name(catalogue: Catalogue, 
 
 def test_the_premise_of_the_rare_character_test_holds() -> None:
     # without this, a machine whose fonts cover everything would turn the test above into accept-only
-    assert not _fontconfig_covers("𠀀") and not _fontconfig_covers("𰀀")
-    assert _fontconfig_covers("𬌗") and _fontconfig_covers("王")
+    assert not _fontconfig_covers("𰀀") and not _fontconfig_covers("𱍐")
+    assert _fontconfig_covers("𠀀") and _fontconfig_covers("𬌗") and _fontconfig_covers("王")  # as installed
 
 
 def test_a_rare_character_in_a_table_cell_names_its_row_and_column(catalogue: Catalogue) -> None:
     form = catalogue.forms["all-types"]
     data = example(catalogue, "all-types")
-    data["items"][0] = {**data["items"][0], "item": "𠀀"}
+    data["items"][0] = {**data["items"][0], "item": "𰀀"}
     with pytest.raises(SubmissionInvalid) as info:
         validate_submission(form, data)
     (error,) = info.value.errors
-    assert error.field == "items[1].item" and "第1行" in error.label and "U+20000" in error.message
+    assert error.field == "items[1].item" and "第1行" in error.label and "U+30000" in error.message
