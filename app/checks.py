@@ -10,7 +10,7 @@ from docxtpl import DocxTemplate
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from app.glyphs import unprintable
+from app.glyphs import named, unprintable
 from app.numbering import PatternError, check_pattern
 from app.render.docx import DOCX_CONTEXT
 from app.render.layouts import layout_blocks
@@ -68,8 +68,7 @@ def check_form(form: FormSpec, example: dict[str, Any]) -> list[str]:
         for path in [form.folder / "form.toml", *(t for t in form.templates.values() if t.suffix == ".html")]:
             missing = unprintable(path.read_text(encoding="utf-8"))
             if missing:
-                chars = "、".join(f"“{ch}”（U+{ord(ch):04X}）" for ch in missing)
-                problems.append(f"{path}: 含打印字体里没有的字 {chars}，会印成方框")
+                problems.append(f"{path}: 含打印字体里没有的字 {named(missing)}，会印成方框")
     try:
         validate_submission(form, example)
     except SubmissionInvalid as exc:

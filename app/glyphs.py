@@ -65,3 +65,8 @@ def _printable(ch: str) -> bool:
 def unprintable(text: str) -> list[str]:
     """The distinct characters of `text` that no installed font can draw, in order of appearance."""
     return [ch for ch in dict.fromkeys(text) if not _printable(ch)]
+
+
+def named(chars: list[str]) -> str:
+    """Characters as a message names them: “𰀀”（U+30000）、…"""
+    return "、".join(f"“{ch}”（U+{ord(ch):04X}）" for ch in chars)

@@ -16,7 +16,7 @@ from typing import Any
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
-from app.glyphs import unprintable
+from app.glyphs import named, unprintable
 from app.specs import ADDRESS_PARTS, ColumnSpec, FieldSpec, FormSpec
 
 DEFAULT_MAX_LENGTH = {"text": 200, "longtext": 4000, "signature": 60}
@@ -154,8 +154,7 @@ def _clean_text(spec: FieldSpec | ColumnSpec, raw: Any) -> str:
         raise _Bad("含有无法打印的控制字符，请删除后重新填写")
     missing = unprintable(text)
     if missing:
-        chars = "、".join(f"“{ch}”（U+{ord(ch):04X}）" for ch in missing)
-        raise _Bad(f"{chars}是打印字体里没有的字，会印成方框；请改用常用字，打印后再手写更正")
+        raise _Bad(f"{named(missing)}是打印字体里没有的字，会印成方框；请改用常用字，打印后再手写更正")
     if spec.type != "longtext" and "\n" in text:
         text = " ".join(part.strip() for part in text.split("\n") if part.strip())
     limit = spec.max_length or DEFAULT_MAX_LENGTH.get(spec.type, 200)
